@@ -1,0 +1,30 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from orders.roles import Role, has_role, user_roles
+
+# (url name, label, roles that see it; empty: every staff role)
+NAVIGATION = [
+    ("manager_dashboard", _("Overview"), (Role.MANAGER,)),
+    ("sales_dashboard", _("Sales"), (Role.SALES,)),
+    ("warehouse:dashboard", _("Warehouse"), (Role.WAREHOUSE,)),
+    ("logistics:dashboard", _("Logistics"), (Role.LOGISTICS,)),
+    ("finance:dashboard", _("Finance"), (Role.FINANCE,)),
+    ("order_list", _("Orders"), ()),
+    ("process", _("Process"), ()),
+]
+
+
+def navigation(request):
+    """The staff navigation: only the pages the signed-in user's roles may open."""
+    user = getattr(request, "user", None)
+    if user is None or not user_roles(user):
+        return {"nav_items": []}
+    path = request.path
+    items = []
+    for url_name, label, roles in NAVIGATION:
+        if roles and not has_role(user, *roles):
+            continue
+        url = reverse(url_name)
+        items.append({"url": url, "label": label, "active": path.startswith(url)})
+    return {"nav_items": items, "user_roles": sorted(user_roles(user))}

@@ -1,0 +1,33 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from orders import views as order_views
+
+admin.site.site_header = _("O2D administration")
+admin.site.site_title = _("O2D admin")
+admin.site.index_title = _("Process, carriers, schedules and texts")
+
+urlpatterns = [
+    path("", order_views.home, name="home"),
+    path("healthz", order_views.healthz, name="healthz"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("orders.urls")),
+    path("warehouse/", include("warehouse.urls")),
+    path("logistics/", include("logistics.urls")),
+    path("finance/", include("finance.urls")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,122 @@
+"""The clock of an order's current process step: the one deadline mechanism.
+
+An order's step starts when it enters its state (``Order.step_started_at``); the
+step's target time comes from the process definition (``ProcessStep.target``).
+Pages, dashboards and the deadline sweep all read deadlines from here, and later
+work (follow-ups, hand-offs, late shipments, surveys) builds on it too.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import models
+from django.db.models import Case, ExpressionWrapper, F, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import STEP_FOR_STATUS, ProcessStep
+
+
+class ClockState(models.TextChoices):
+    ON_TIME = "on_time", _("On time")
+    DUE_SOON = "due_soon", _("Due soon")
+    LATE = "late", _("Late")
+
+
+@dataclass(frozen=True)
+class StepClock:
+    step: ProcessStep
+    started_at: datetime
+    due_at: datetime
+    state: str
+    now: datetime
+
+    @property
+    def remaining(self) -> timedelta:
+        return self.due_at - self.now
+
+    @property
+    def elapsed(self) -> timedelta:
+        return self.now - self.started_at
+
+    @property
+    def state_label(self) -> str:
+        return ClockState(self.state).label
+
+    @property
+    def percent_used(self) -> int:
+        target = self.step.target.total_seconds()
+        return min(100, max(0, round(100 * self.elapsed.total_seconds() / target)))
+
+
+def steps_by_code() -> dict[str, ProcessStep]:
+    return {step.code: step for step in ProcessStep.objects.all()}
+
+
+def step_for_status(status: str, steps: dict[str, ProcessStep] | None = None):
+    code = STEP_FOR_STATUS.get(status)
+    if code is None:
+        return None
+    steps = steps_by_code() if steps is None else steps
+    return steps.get(code)
+
+
+def clock_state(step: ProcessStep, started_at: datetime, now: datetime) -> str:
+    elapsed = now - started_at
+    if elapsed >= step.target:
+        return ClockState.LATE
+    if elapsed >= step.target * step.warning_percent / 100:
+        return ClockState.DUE_SOON
+    return ClockState.ON_TIME
+
+
+def clock_for(order, steps: dict[str, ProcessStep] | None = None, now=None) -> StepClock | None:
+    """The clock of ``order``'s current step, or None when the step has no target."""
+    step = step_for_status(order.status, steps)
+    if step is None or step.target is None:
+        return None
+    now = now or timezone.now()
+    return StepClock(
+        step=step,
+        started_at=order.step_started_at,
+        due_at=order.step_started_at + step.target,
+        state=clock_state(step, order.step_started_at, now),
+        now=now,
+    )
+
+
+def _deadline_case(steps, fraction):
+    whens = []
+    for status, code in STEP_FOR_STATUS.items():
+        step = steps.get(code)
+        if step is not None and step.target is not None:
+            offset = fraction(step) * step.target
+            whens.append(
+                When(
+                    status=status,
+                    then=ExpressionWrapper(
+                        F("step_started_at") + Value(offset),
+                        output_field=models.DateTimeField(),
+                    ),
+                )
+            )
+    return Case(*whens, default=Value(None), output_field=models.DateTimeField())
+
+
+def annotate_due_at(queryset, steps: dict[str, ProcessStep] | None = None):
+    """Annotate ``due_at`` (step start + target) and ``warn_at`` (when it is due soon),
+    so queues sort and count by deadline in the database."""
+    steps = steps_by_code() if steps is None else steps
+    return queryset.annotate(
+        due_at=_deadline_case(steps, lambda step: 1),
+        warn_at=_deadline_case(steps, lambda step: step.warning_percent / 100),
+    )
+
+
+def attach_clocks(orders, steps: dict[str, ProcessStep] | None = None, now=None):
+    """Set ``order.clock`` on each order of an evaluated list (one steps query)."""
+    steps = steps_by_code() if steps is None else steps
+    now = now or timezone.now()
+    for order in orders:
+        order.clock = clock_for(order, steps, now)
+    return orders

@@ -1,0 +1,240 @@
+"""Demo data: one login per role, products, and about 50 orders in every state.
+
+The orders are driven through the same services the staff use, with the clock set
+back, so the timeline, the step clocks and the dashboards look like a working week.
+Local use only: the demo password is printed and documented.
+"""
+
+import random
+from contextlib import contextmanager
+from datetime import timedelta
+from decimal import Decimal
+from unittest import mock
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from orders import services
+from orders.clock import step_for_status, steps_by_code
+from orders.models import Channel, Customer, DeliveryWindow, Order, Product, Status
+from orders.roles import Role
+
+DEMO_PASSWORD = "o2d-demo"
+
+USERS = [
+    ("sales", "李娜", "", Role.SALES),
+    ("warehouse", "王强", "", Role.WAREHOUSE),
+    ("logistics", "张伟", "", Role.LOGISTICS),
+    ("finance", "刘芳", "", Role.FINANCE),
+    ("manager", "陈静", "", Role.MANAGER),
+]
+
+PRODUCTS = [
+    ("TEA-001", "西湖龙井 250g / Longjing green tea 250 g", "168.00"),
+    ("TEA-002", "普洱茶饼 357g / Pu'er tea cake 357 g", "238.00"),
+    ("CUP-010", "保温杯 500ml / Insulated bottle 500 ml", "89.00"),
+    ("CUP-011", "陶瓷茶具套装 / Ceramic tea set", "399.00"),
+    ("RCE-100", "五常大米 5kg / Wuchang rice 5 kg", "79.90"),
+    ("OIL-200", "花生油 5L / Peanut oil 5 L", "109.00"),
+    ("LMP-300", "LED 台灯 / LED desk lamp", "149.00"),
+    ("BAG-400", "帆布托特包 / Canvas tote bag", "59.00"),
+    ("PEN-500", "钢笔礼盒 / Fountain pen gift box", "129.00"),
+    ("NTB-600", "笔记本 A5 三本装 / A5 notebooks, pack of 3", "36.00"),
+    ("UMB-700", "折叠雨伞 / Folding umbrella", "45.00"),
+    ("SPK-800", "蓝牙音箱 / Bluetooth speaker", "259.00"),
+]
+
+CUSTOMERS = [
+    (
+        "王小明",
+        "13800138001",
+        "xiaoming.wang@example.cn",
+        "上海市",
+        "上海市",
+        "浦东新区",
+        "世纪大道 100 号",
+    ),
+    (
+        "陈美玲",
+        "13900139002",
+        "meiling.chen@example.cn",
+        "广东省",
+        "深圳市",
+        "南山区",
+        "科技园南路 8 号",
+    ),
+    (
+        "Alice Martin",
+        "+8613700137003",
+        "alice.martin@example.com",
+        "北京市",
+        "北京市",
+        "朝阳区",
+        "建国路 88 号",
+    ),
+    (
+        "林志豪",
+        "13600136004",
+        "zhihao.lin@example.tw",
+        "浙江省",
+        "杭州市",
+        "西湖区",
+        "文三路 259 号",
+    ),
+    ("赵丽", "13500135005", "", "四川省", "成都市", "武侯区", "人民南路四段 12 号"),
+    (
+        "黄家明",
+        "13400134006",
+        "jiaming.huang@example.hk",
+        "广东省",
+        "广州市",
+        "天河区",
+        "天河路 385 号",
+    ),
+    ("周婷", "13300133007", "ting.zhou@example.cn", "江苏省", "南京市", "鼓楼区", "中山路 321 号"),
+    (
+        "David Lee",
+        "+8613200132008",
+        "david.lee@example.com",
+        "上海市",
+        "上海市",
+        "徐汇区",
+        "淮海中路 999 号",
+    ),
+]
+
+# How many demo orders end in each state, and the transitions that lead there.
+PLAN = [
+    (Status.PLACED, 10, []),
+    (Status.CONFIRMED, 8, ["confirm"]),
+    (Status.BACKORDERED, 4, ["confirm", "backorder"]),
+    (Status.PICKED, 6, ["confirm", "pick"]),
+    (Status.SHIPPED, 8, ["confirm", "pick", "ship"]),
+    (Status.DELIVERED, 6, ["confirm", "pick", "ship", "deliver"]),
+    (Status.CLOSED, 5, ["confirm", "pick", "ship", "deliver", "close"]),
+    (Status.CANCELLED, 3, ["cancel"]),
+]
+ACTOR_FOR = {
+    "confirm": "sales",
+    "cancel": "sales",
+    "backorder": "warehouse",
+    "pick": "warehouse",
+    "ship": "logistics",
+    "deliver": "logistics",
+    "close": "finance",
+}
+NOTES = {
+    "backorder": "缺货：CUP-011 还差 2 套，预计下周到货。",
+    "cancel": "客户改变主意，电话确认取消。",
+}
+COMMENTS = [
+    ("sales", "客户要求送货前电话联系。"),
+    ("warehouse", "包装时请多加一层气泡膜。"),
+    ("logistics", "该地址小区门禁严格，需提前预约。"),
+]
+
+
+@contextmanager
+def clock_at(moment):
+    """Run services as if it were ``moment`` (demo history only)."""
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield
+
+
+class Command(BaseCommand):
+    help = "Create demo logins, products and about 50 orders in every state (local use only)."
+
+    def handle(self, *args, **options):
+        users = self._users()
+        products = self._products()
+        if Order.objects.exists():
+            self.stdout.write("Orders exist already; demo orders were not added again.")
+        else:
+            self._orders(users, products)
+            marked = services.mark_overdue_steps()
+            self.stdout.write(f"Created {Order.objects.count()} demo orders ({marked} late).")
+        self.stdout.write("Demo logins (local use only), password for all: " + DEMO_PASSWORD)
+        for username, *_, role in USERS:
+            self.stdout.write(f"  {username:<10} {role.label}")
+        self.stdout.write("  admin      superuser (Django admin)")
+
+    def _users(self):
+        User = get_user_model()
+        users = {}
+        for username, first, last, role in USERS:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={"first_name": first, "last_name": last, "is_staff": role == Role.MANAGER},
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            user.groups.add(Group.objects.get(name=role))
+            users[username] = user
+        if not User.objects.filter(username="admin").exists():
+            User.objects.create_superuser("admin", "admin@o2d.example", DEMO_PASSWORD)
+        return users
+
+    def _products(self):
+        return [
+            Product.objects.get_or_create(
+                sku=sku, defaults={"name": name, "unit_price": Decimal(price)}
+            )[0]
+            for sku, name, price in PRODUCTS
+        ]
+
+    def _orders(self, users, products):
+        rng = random.Random(2026)
+        customers = [
+            Customer.objects.get_or_create(phone=phone, defaults={"name": name, "email": email})[0]
+            for name, phone, email, *_ in CUSTOMERS
+        ]
+        steps = steps_by_code()
+        now = timezone.now()
+        plan = [(status, path) for status, n, path in PLAN for _ in range(n)]
+        rng.shuffle(plan)
+        for i, (status, path) in enumerate(plan):
+            # Where the final step's clock stands: on time, due soon or late.
+            step = step_for_status(status, steps)
+            fraction = rng.choice([0.2, 0.4, 0.6, 0.85, 1.3, 2.0])
+            base = step.target if step and step.target else timedelta(days=rng.randint(1, 6))
+            last_at = now - base * fraction - timedelta(minutes=rng.randint(0, 50))
+            gaps = [timedelta(hours=rng.randint(2, 20)) for _ in path]
+            at = last_at - sum(gaps, timedelta())
+            customer = customers[i % len(customers)]
+            details = CUSTOMERS[i % len(CUSTOMERS)]
+            with transaction.atomic(), clock_at(at):
+                order = services.place_order(
+                    customer=customer,
+                    channel=rng.choice(Channel.values),
+                    lines=[
+                        services.LineRequest(p, rng.randint(1, 4))
+                        for p in rng.sample(products, rng.randint(1, 3))
+                    ],
+                    delivery=services.DeliveryDetails(
+                        recipient=customer.name,
+                        phone=customer.phone,
+                        province=details[3],
+                        city=details[4],
+                        district=details[5],
+                        street=details[6],
+                    ),
+                    by=users["sales"] if rng.random() < 0.6 else None,
+                    salesperson=users["sales"],
+                    requested_date=(at + timedelta(days=rng.randint(3, 10))).date(),
+                    requested_window=rng.choice(DeliveryWindow.values),
+                    special_instructions=rng.choice(["", "", "请放门卫室。", "工作日白天送货。"]),
+                )
+            for name, gap in zip(path, gaps, strict=True):
+                at += gap
+                with clock_at(at):
+                    services.perform_action(
+                        order.pk, name, by=users[ACTOR_FOR[name]], note=NOTES.get(name, "")
+                    )
+            if i % 5 == 0:
+                author, text = COMMENTS[i % len(COMMENTS)]
+                with clock_at(at + timedelta(minutes=30)):
+                    services.add_comment(order.pk, by=users[author], text=text)

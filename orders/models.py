@@ -1,0 +1,491 @@
+"""The order spine: customers, products, orders, lines, the timeline and the process."""
+
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from .roles import Role
+
+
+class Channel(models.TextChoices):
+    ONLINE = "online", _("Online")
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("Email")
+
+
+class DeliveryWindow(models.TextChoices):
+    ANY = "any", _("Any time")
+    MORNING = "morning", _("Morning (09:00–12:00)")
+    AFTERNOON = "afternoon", _("Afternoon (12:00–18:00)")
+    EVENING = "evening", _("Evening (18:00–21:00)")
+
+
+class Customer(models.Model):
+    name = models.CharField(_("name"), max_length=120)
+    phone = models.CharField(_("phone"), max_length=32, db_index=True)
+    email = models.EmailField(_("email"), blank=True, db_index=True)
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Address(models.Model):
+    """A delivery address a customer has used; orders copy it when they are placed."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="addresses", verbose_name=_("customer")
+    )
+    recipient = models.CharField(_("recipient"), max_length=120)
+    phone = models.CharField(_("phone"), max_length=32)
+    country = models.CharField(_("country"), max_length=2, default="CN")
+    province = models.CharField(_("province"), max_length=60)
+    city = models.CharField(_("city"), max_length=60)
+    district = models.CharField(_("district"), max_length=60, blank=True)
+    street = models.CharField(_("street address"), max_length=200)
+    postal_code = models.CharField(_("postal code"), max_length=12, blank=True)
+
+    class Meta:
+        verbose_name = _("address")
+        verbose_name_plural = _("addresses")
+
+    def __str__(self):
+        return " ".join(p for p in (self.province, self.city, self.district, self.street) if p)
+
+
+class Product(models.Model):
+    sku = models.CharField(_("SKU"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    unit_price = models.DecimalField(
+        _("unit price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["sku"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(unit_price__gte=0), name="product_price_not_negative"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.sku} · {self.name}"
+
+
+class OrderSequence(models.Model):
+    """The last order number handed out on one local day (see services.next_order_number)."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.day}: {self.last}"
+
+
+class Status(models.TextChoices):
+    PLACED = "placed", _("Placed")
+    CONFIRMED = "confirmed", _("Confirmed")
+    BACKORDERED = "backordered", _("Backordered")
+    PICKED = "picked", _("Picked")
+    SHIPPED = "shipped", _("Shipped")
+    DELIVERED = "delivered", _("Delivered")
+    CLOSED = "closed", _("Closed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_STATUSES = [s for s in Status.values if s not in (Status.CLOSED, Status.CANCELLED)]
+
+
+def new_public_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class OrderQuerySet(models.QuerySet):
+    def delete(self):
+        raise OrderDeletionRefused
+
+
+class OrderDeletionRefused(Exception):
+    """Orders are never deleted; cancel them instead."""
+
+
+class Order(ConcurrentTransitionMixin, models.Model):
+    number = models.CharField(_("order number"), max_length=20, unique=True, editable=False)
+    status = FSMField(
+        _("status"), default=Status.PLACED, choices=Status.choices, protected=True, db_index=True
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    placed_at = models.DateTimeField(_("placed at"), default=timezone.now, db_index=True)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer")
+    )
+    salesperson = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders_sold",
+        verbose_name=_("salesperson"),
+    )
+    # The delivery address is copied onto the order so later edits of the
+    # customer's address book never change where a placed order goes.
+    delivery_recipient = models.CharField(_("recipient"), max_length=120)
+    delivery_phone = models.CharField(_("recipient phone"), max_length=32)
+    delivery_country = models.CharField(_("country"), max_length=2, default="CN")
+    delivery_province = models.CharField(_("province"), max_length=60)
+    delivery_city = models.CharField(_("city"), max_length=60)
+    delivery_district = models.CharField(_("district"), max_length=60, blank=True)
+    delivery_street = models.CharField(_("street address"), max_length=200)
+    delivery_postal_code = models.CharField(_("postal code"), max_length=12, blank=True)
+    requested_date = models.DateField(_("requested delivery date"), null=True, blank=True)
+    requested_window = models.CharField(
+        _("delivery window"),
+        max_length=10,
+        choices=DeliveryWindow.choices,
+        default=DeliveryWindow.ANY,
+    )
+    special_instructions = models.TextField(_("special instructions"), blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    public_token = models.CharField(
+        max_length=64, default=new_public_token, editable=False, unique=True
+    )
+    # The clock of the current process step: when the order entered its state,
+    # and when the deadline sweep found it late (once per state).
+    step_started_at = models.DateTimeField(_("step started"), default=timezone.now)
+    step_overdue_at = models.DateTimeField(_("step overdue since"), null=True, blank=True)
+
+    objects = OrderQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-placed_at"]
+        permissions = [
+            ("confirm_order", _("Can confirm orders")),
+            ("cancel_order", _("Can cancel orders")),
+            ("pick_order", _("Can mark orders picked")),
+            ("backorder_order", _("Can backorder orders and release them")),
+            ("ship_order", _("Can ship orders")),
+            ("deliver_order", _("Can mark orders delivered")),
+            ("close_order", _("Can close orders")),
+            ("comment_order", _("Can comment on orders")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(total__gte=0), name="order_total_not_negative"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "step_started_at"])]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        return reverse("order_detail", args=[self.number])
+
+    def delete(self, *args, **kwargs):
+        raise OrderDeletionRefused
+
+    def get_public_url(self):
+        """The customer's status link: the order number plus its unguessable secret."""
+        return reverse("public_status", args=[self.number, self.public_token])
+
+    @property
+    def delivery_address(self) -> str:
+        parts = (
+            self.delivery_province,
+            self.delivery_city,
+            self.delivery_district,
+            self.delivery_street,
+        )
+        return " ".join(p for p in parts if p)
+
+    def _enter_step(self):
+        self.step_started_at = timezone.now()
+        self.step_overdue_at = None
+
+    # The state machine. Each transition states who may take it; the services in
+    # orders/services.py lock the row, check, call these and write the timeline.
+    @transition(
+        field=status,
+        source=Status.PLACED,
+        target=Status.CONFIRMED,
+        permission="orders.confirm_order",
+        custom={"label": _("Confirm order"), "style": "primary"},
+    )
+    def confirm(self):
+        self._enter_step()
+
+    @transition(
+        field=status,
+        source=Status.CONFIRMED,
+        target=Status.BACKORDERED,
+        permission="orders.backorder_order",
+        custom={"label": _("Backorder (stock short)"), "style": "warning", "needs_note": True},
+    )
+    def backorder(self):
+        self._enter_step()
+
+    @transition(
+        field=status,
+        source=Status.BACKORDERED,
+        target=Status.CONFIRMED,
+        permission="orders.backorder_order",
+        custom={"label": _("Stock available again"), "style": "primary"},
+    )
+    def release_backorder(self):
+        self._enter_step()
+
+    @transition(
+        field=status,
+        source=Status.CONFIRMED,
+        target=Status.PICKED,
+        permission="orders.pick_order",
+        custom={"label": _("Mark picked"), "style": "primary"},
+    )
+    def pick(self):
+        self._enter_step()
+
+    @transition(
+        field=status,
+        source=Status.PICKED,
+        target=Status.SHIPPED,
+        permission="orders.ship_order",
+        custom={"label": _("Mark shipped"), "style": "primary"},
+    )
+    def ship(self):
+        self._enter_step()
+
+    @transition(
+        field=status,
+        source=Status.SHIPPED,
+        target=Status.DELIVERED,
+        permission="orders.deliver_order",
+        custom={"label": _("Mark delivered"), "style": "primary"},
+    )
+    def deliver(self):
+        self._enter_step()
+
+    @transition(
+        field=status,
+        source=Status.DELIVERED,
+        target=Status.CLOSED,
+        permission="orders.close_order",
+        custom={"label": _("Close order"), "style": "primary"},
+    )
+    def close(self):
+        self._enter_step()
+
+    @transition(
+        field=status,
+        source=[Status.PLACED, Status.CONFIRMED, Status.BACKORDERED],
+        target=Status.CANCELLED,
+        permission="orders.cancel_order",
+        custom={"label": _("Cancel order"), "style": "danger", "needs_note": True},
+    )
+    def cancel(self):
+        self._enter_step()
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="lines", verbose_name=_("order")
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, verbose_name=_("product"))
+    # SKU, name and price are copied so the order keeps what was sold.
+    sku = models.CharField(_("SKU"), max_length=40)
+    name = models.CharField(_("name"), max_length=200)
+    quantity = models.PositiveIntegerField(
+        _("quantity"), validators=[MinValueValidator(1), MaxValueValidator(100_000)]
+    )
+    unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=1), name="line_quantity_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(unit_price__gte=0), name="line_price_not_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.sku}"
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+class EventKind(models.TextChoices):
+    TRANSITION = "transition", _("Status change")
+    COMMENT = "comment", _("Comment")
+    SYSTEM = "system", _("System")
+
+
+class ImmutableEventError(Exception):
+    """Timeline events are written once and never changed or deleted."""
+
+
+class OrderEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ImmutableEventError
+
+    def delete(self):
+        raise ImmutableEventError
+
+
+class OrderEvent(models.Model):
+    """One immutable line of an order's timeline: a status change, a comment or a system note."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="events", verbose_name=_("order")
+    )
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=EventKind.choices)
+    from_status = models.CharField(_("from"), max_length=20, blank=True, choices=Status.choices)
+    to_status = models.CharField(_("to"), max_length=20, blank=True, choices=Status.choices)
+    note = models.TextField(_("note"), blank=True)
+    # System events carry a code and data and are worded when shown, in the
+    # reader's language (see ``message``).
+    code = models.CharField(_("code"), max_length=40, blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    # Customer-facing events appear on the public status page (without actor or note).
+    public = models.BooleanField(_("shown to the customer"), default=False)
+
+    objects = OrderEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.order_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ImmutableEventError
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableEventError
+
+    @property
+    def message(self) -> str:
+        """What happened, in the current language (without the free-text note)."""
+        if self.kind == EventKind.COMMENT:
+            return gettext("Comment")
+        if self.code == "step_overdue":
+            step = ProcessStep.objects.filter(code=self.data.get("step")).first()
+            return gettext("Step late: %(step)s passed its target time.") % {
+                "step": step.name if step else self.data.get("step", "")
+            }
+        if self.kind == EventKind.TRANSITION and self.to_status == Status.PLACED:
+            channel = self.data.get("channel")
+            if channel in Channel.values:
+                return gettext("Order placed (%(channel)s)") % {"channel": Channel(channel).label}
+            return gettext("Order placed")
+        if self.kind == EventKind.TRANSITION:
+            return Status(self.to_status).label
+        return self.note
+
+
+class StepCode(models.TextChoices):
+    PLACEMENT = "placement", _("Customer places order")
+    CONFIRMATION = "confirmation", _("Order confirmation")
+    PROCESSING = "processing", _("Order processing")
+    SHIPPING = "shipping", _("Review and shipping")
+    TRACKING = "tracking", _("Delivery tracking")
+    RECEIPT = "receipt", _("Customer confirms receipt")
+    CLOSING = "closing", _("Order closing")
+    FEEDBACK = "feedback", _("Feedback")
+
+
+# Which process step's clock runs while an order waits in each state. This is
+# structure, not configuration: it follows the state machine above.
+STEP_FOR_STATUS = {
+    Status.PLACED: StepCode.CONFIRMATION,
+    Status.CONFIRMED: StepCode.PROCESSING,
+    Status.BACKORDERED: StepCode.PROCESSING,
+    Status.PICKED: StepCode.SHIPPING,
+    Status.SHIPPED: StepCode.TRACKING,
+    Status.DELIVERED: StepCode.CLOSING,
+}
+
+
+class ProcessStep(models.Model):
+    """One documented step of the process: owner, how it is done, its target time, notes.
+
+    Seeded from PROCESS.md by a data migration and edited in the admin; name, how and
+    notes are kept in every interface language (django-modeltranslation).
+    """
+
+    position = models.PositiveSmallIntegerField(_("step"), unique=True)
+    code = models.CharField(_("code"), max_length=20, unique=True, choices=StepCode.choices)
+    name = models.CharField(_("name"), max_length=100)
+    role = models.CharField(_("responsible role"), max_length=20, choices=Role.choices)
+    how = models.TextField(_("how it is done"), blank=True)
+    target = models.DurationField(
+        _("target time"),
+        null=True,
+        blank=True,
+        help_text=_("How long the step may take, e.g. 24:00:00 for 24 hours. Empty: no clock."),
+    )
+    warning_percent = models.PositiveSmallIntegerField(
+        _("due soon at (% of target)"),
+        default=75,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("process step")
+        verbose_name_plural = _("process steps")
+        ordering = ["position"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(warning_percent__gte=1, warning_percent__lte=99),
+                name="processstep_warning_percent_range",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.position}. {self.name}"
+
+    @property
+    def statuses(self) -> list[str]:
+        return [status for status, code in STEP_FOR_STATUS.items() if code == self.code]

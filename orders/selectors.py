@@ -1,0 +1,139 @@
+"""Queries that pages and tasks read. Nothing here writes."""
+
+import hmac
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404
+from django.utils import timezone
+
+from .clock import annotate_due_at, attach_clocks, steps_by_code
+from .models import OPEN_STATUSES, Order, OrderEvent, Status
+
+
+def order_search(*, q="", status="", channel="", date_from=None, date_to=None):
+    """Orders matching the staff list's search box and filters, newest first."""
+    qs = Order.objects.select_related("customer")
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(
+            Q(number__icontains=q)
+            | Q(customer__name__icontains=q)
+            | Q(customer__phone__icontains=q)
+            | Q(delivery_phone__icontains=q)
+            | Q(delivery_recipient__icontains=q)
+        )
+    if status:
+        qs = qs.filter(status=status)
+    if channel:
+        qs = qs.filter(channel=channel)
+    if date_from:
+        qs = qs.filter(placed_at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(placed_at__date__lte=date_to)
+    return qs.order_by("-placed_at")
+
+
+@dataclass
+class Queue:
+    key: str
+    title: str
+    statuses: list
+    orders: list
+    count: int
+    late: int
+    due_soon: int
+
+
+QUEUE_SIZE = 25
+
+
+def queue(key, title, statuses, *, steps=None, now=None, limit=QUEUE_SIZE) -> Queue:
+    """Orders waiting in ``statuses``, most urgent deadline first, with their clocks."""
+    steps = steps_by_code() if steps is None else steps
+    now = now or timezone.now()
+    base = Order.objects.filter(status__in=statuses)
+    orders = list(
+        annotate_due_at(base.select_related("customer", "salesperson"), steps).order_by(
+            "due_at", "placed_at"
+        )[:limit]
+    )
+    attach_clocks(orders, steps, now)
+    count = base.count()
+    timed = annotate_due_at(base, steps)
+    late = timed.filter(due_at__lte=now).count() if count else 0
+    due_soon = timed.filter(warn_at__lte=now, due_at__gt=now).count() if count else 0
+    return Queue(key, title, list(statuses), orders, count, late, due_soon)
+
+
+def status_counts() -> dict[str, int]:
+    rows = Order.objects.values("status").annotate(n=Count("pk"))
+    counts = {s: 0 for s in Status.values}
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts
+
+
+def late_orders(*, steps=None, now=None, limit=QUEUE_SIZE):
+    """Open orders whose current step has passed its target, the latest first."""
+    steps = steps_by_code() if steps is None else steps
+    now = now or timezone.now()
+    qs = annotate_due_at(Order.objects.filter(status__in=OPEN_STATUSES), steps)
+    orders = list(qs.filter(due_at__lt=now).select_related("customer").order_by("due_at")[:limit])
+    return attach_clocks(orders, steps, now)
+
+
+def order_for_staff(number: str) -> Order:
+    """One order with lines and the full timeline (staff view), or 404."""
+    events = OrderEvent.objects.select_related("actor").order_by("created_at", "pk")
+    qs = Order.objects.select_related("customer", "salesperson").prefetch_related(
+        "lines", Prefetch("events", queryset=events)
+    )
+    try:
+        order = qs.get(number=number)
+    except Order.DoesNotExist:
+        raise Http404 from None
+    attach_clocks([order])
+    return order
+
+
+def available_actions(order: Order, user) -> list[dict]:
+    """The transitions ``user`` may take on ``order`` now, straight from the state machine."""
+    actions = []
+    for transition in order.get_available_user_status_transitions(user):
+        custom = transition.custom
+        actions.append(
+            {
+                "name": transition.name,
+                "label": custom.get("label", transition.name),
+                "style": custom.get("style", "primary"),
+                "needs_note": bool(custom.get("needs_note")),
+                "target": transition.target,
+            }
+        )
+    # Forward actions first, side paths after, destructive ones last.
+    rank = {"primary": 0, "warning": 1, "danger": 2}
+    return sorted(actions, key=lambda a: rank.get(a["style"], 1))
+
+
+def order_for_public(number: str, token: str) -> Order:
+    """The order behind a public status link, or 404 (also for a wrong secret)."""
+    order = Order.objects.select_related("customer").filter(number=number).first()
+    if order is None or not hmac.compare_digest(order.public_token.encode(), token.encode()):
+        raise Http404
+    return order
+
+
+def public_timeline(order: Order) -> list[OrderEvent]:
+    """Customer-facing events only: no comments, no notes, no staff names."""
+    return list(order.events.filter(public=True).only("created_at", "kind", "to_status", "data"))
+
+
+def masked_first_name(full_name: str) -> str:
+    """What the public page says of the customer: a first name, never a full name."""
+    name = (full_name or "").strip()
+    if not name:
+        return ""
+    if " " in name:
+        return name.split()[0]
+    # Chinese names: keep the family name, mask the given name.
+    return name[0] + "*" * (len(name) - 1)

@@ -1,0 +1,376 @@
+"""Everything that writes an order. Each business action is one function here, used
+by the staff pages, the admin and the Celery tasks alike.
+
+Every action follows the same order: lock the order row (select_for_update), check,
+transition, save, write the timeline event, and only after commit do anything that
+leaves the database (signals to other apps, emails, tasks).
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
+
+from .clock import clock_for, steps_by_code
+from .models import (
+    Channel,
+    Customer,
+    EventKind,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderSequence,
+    Product,
+    Status,
+)
+from .signals import order_transitioned
+
+
+class OrderActionError(Exception):
+    """A business action was refused; ``message`` is translated and safe to show."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+class TransitionNotAllowed(OrderActionError):
+    pass
+
+
+class TransitionForbidden(OrderActionError):
+    pass
+
+
+class OrderChanged(OrderActionError):
+    """Someone else changed the order between the page being shown and the click."""
+
+
+# ---------------------------------------------------------------------------
+# Order numbers
+
+
+def next_order_number(when=None) -> str:
+    """Return the next order number for the local day of ``when``: ``YYYYMMDD-NNNN``.
+
+    Runs inside the caller's transaction. The per-day counter row is created if
+    missing and incremented with an UPDATE, whose row lock serialises concurrent
+    callers until they commit: numbers are unique and without gaps.
+    """
+    day = timezone.localdate(when or timezone.now())
+    OrderSequence.objects.get_or_create(day=day)
+    OrderSequence.objects.filter(day=day).update(last=F("last") + 1)
+    last = OrderSequence.objects.filter(day=day).values_list("last", flat=True).get()
+    return f"{day:%Y%m%d}-{last:04d}"
+
+
+# ---------------------------------------------------------------------------
+# Placing an order
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    product: Product
+    quantity: int
+
+
+@dataclass(frozen=True)
+class DeliveryDetails:
+    recipient: str
+    phone: str
+    province: str
+    city: str
+    street: str
+    district: str = ""
+    postal_code: str = ""
+    country: str = "CN"
+
+
+def place_order(
+    *,
+    customer: Customer,
+    channel: str,
+    lines: list[LineRequest],
+    delivery: DeliveryDetails,
+    by=None,
+    salesperson=None,
+    requested_date=None,
+    requested_window="any",
+    special_instructions="",
+) -> Order:
+    """Create an order in state *placed* with its lines, number and first timeline event.
+
+    Locks the day's order-number counter until commit. Raises OrderActionError when
+    there are no lines, a product is inactive or a quantity is out of range.
+    """
+    if channel not in Channel.values:
+        raise OrderActionError(_("Unknown order channel."))
+    if not lines:
+        raise OrderActionError(_("An order needs at least one line."))
+    for line in lines:
+        if not line.product.active:
+            raise OrderActionError(
+                _("Product %(sku)s is no longer sold.") % {"sku": line.product.sku}
+            )
+        if not 1 <= line.quantity <= 100_000:
+            raise OrderActionError(_("Quantities must be between 1 and 100,000."))
+
+    with transaction.atomic():
+        now = timezone.now()
+        order = Order(
+            number=next_order_number(now),
+            channel=channel,
+            placed_at=now,
+            step_started_at=now,
+            customer=customer,
+            salesperson=salesperson,
+            delivery_recipient=delivery.recipient,
+            delivery_phone=delivery.phone,
+            delivery_country=delivery.country,
+            delivery_province=delivery.province,
+            delivery_city=delivery.city,
+            delivery_district=delivery.district,
+            delivery_street=delivery.street,
+            delivery_postal_code=delivery.postal_code,
+            requested_date=requested_date,
+            requested_window=requested_window,
+            special_instructions=special_instructions,
+            currency=lines[0].product.currency,
+        )
+        order.save()
+        OrderLine.objects.bulk_create(
+            OrderLine(
+                order=order,
+                product=line.product,
+                sku=line.product.sku,
+                name=line.product.name,
+                quantity=line.quantity,
+                unit_price=line.product.unit_price,
+            )
+            for line in lines
+        )
+        order.total = sum((line.product.unit_price * line.quantity for line in lines), Decimal("0"))
+        order.save(update_fields=["total"])
+        OrderEvent.objects.create(
+            order=order,
+            actor=by,
+            kind=EventKind.TRANSITION,
+            to_status=Status.PLACED,
+            data={"channel": channel},
+            public=True,
+            created_at=now,
+        )
+        transaction.on_commit(
+            lambda: order_transitioned.send(
+                sender=Order,
+                order_id=order.pk,
+                transition="place",
+                from_status="",
+                to_status=Status.PLACED,
+                actor_id=getattr(by, "pk", None),
+            )
+        )
+    return order
+
+
+# ---------------------------------------------------------------------------
+# Transitions
+
+
+def _transition(order_id, name: str, *, by, note: str = "", expected_status=None) -> Order:
+    """Lock the order, check the rule and the user's permission, transition, save,
+    write the timeline event, and signal other apps after commit.
+
+    Raises TransitionNotAllowed (wrong state), TransitionForbidden (wrong role),
+    OrderChanged (the order moved since the user saw it) or OrderActionError.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if expected_status and order.status != expected_status:
+            raise OrderChanged(
+                _(
+                    "Order %(number)s was changed meanwhile: it is now %(status)s. "
+                    "Nothing was done; please look again."
+                )
+                % {"number": order.number, "status": order.get_status_display()}
+            )
+        method = getattr(order, name)
+        meta = method._django_fsm.get_transition(order.status)
+        if not can_proceed(method):
+            raise TransitionNotAllowed(
+                _("Order %(number)s is %(status)s: this action is not possible now.")
+                % {"number": order.number, "status": order.get_status_display()}
+            )
+        if by is not None and not has_transition_perm(method, by):
+            raise TransitionForbidden(_("Your role may not take this action on the order."))
+        note = (note or "").strip()
+        if meta.custom.get("needs_note") and not note:
+            raise OrderActionError(_("Please give a reason."))
+        from_status = order.status
+        method()
+        try:
+            with transaction.atomic():
+                order.save()
+        except ConcurrentTransition:
+            raise OrderChanged(
+                _("Order %(number)s was changed meanwhile. Nothing was done; please look again.")
+                % {"number": order.number}
+            ) from None
+        OrderEvent.objects.create(
+            order=order,
+            actor=by,
+            kind=EventKind.TRANSITION,
+            from_status=from_status,
+            to_status=order.status,
+            note=note,
+            public=True,
+            created_at=order.step_started_at,
+        )
+        to_status = order.status
+        transaction.on_commit(
+            lambda: order_transitioned.send(
+                sender=Order,
+                order_id=order.pk,
+                transition=name,
+                from_status=from_status,
+                to_status=to_status,
+                actor_id=getattr(by, "pk", None),
+            )
+        )
+    return order
+
+
+def confirm_order(order_id, *, by, note="", expected_status=None) -> Order:
+    """Sales confirms the order with the customer: placed -> confirmed."""
+    return _transition(order_id, "confirm", by=by, note=note, expected_status=expected_status)
+
+
+def cancel_order(order_id, *, by, note="", expected_status=None) -> Order:
+    """Sales cancels the order, with a reason: placed/confirmed/backordered -> cancelled."""
+    return _transition(order_id, "cancel", by=by, note=note, expected_status=expected_status)
+
+
+def backorder_order(order_id, *, by, note="", expected_status=None) -> Order:
+    """The warehouse reports a stock shortage, with details: confirmed -> backordered."""
+    return _transition(order_id, "backorder", by=by, note=note, expected_status=expected_status)
+
+
+def release_backorder(order_id, *, by, note="", expected_status=None) -> Order:
+    """Stock is available again: backordered -> confirmed (back to the warehouse queue)."""
+    return _transition(
+        order_id, "release_backorder", by=by, note=note, expected_status=expected_status
+    )
+
+
+def pick_order(order_id, *, by, note="", expected_status=None) -> Order:
+    """The warehouse has picked the goods: confirmed -> picked."""
+    return _transition(order_id, "pick", by=by, note=note, expected_status=expected_status)
+
+
+def ship_order(order_id, *, by, note="", expected_status=None) -> Order:
+    """Logistics hands the order to the carrier: picked -> shipped."""
+    return _transition(order_id, "ship", by=by, note=note, expected_status=expected_status)
+
+
+def deliver_order(order_id, *, by, note="", expected_status=None) -> Order:
+    """The order has reached the customer: shipped -> delivered."""
+    return _transition(order_id, "deliver", by=by, note=note, expected_status=expected_status)
+
+
+def close_order(order_id, *, by, note="", expected_status=None) -> Order:
+    """Finance has settled every charge: delivered -> closed."""
+    return _transition(order_id, "close", by=by, note=note, expected_status=expected_status)
+
+
+# The actions the pages and the admin may call, by transition name.
+ACTIONS = {
+    "confirm": confirm_order,
+    "cancel": cancel_order,
+    "backorder": backorder_order,
+    "release_backorder": release_backorder,
+    "pick": pick_order,
+    "ship": ship_order,
+    "deliver": deliver_order,
+    "close": close_order,
+}
+
+
+def perform_action(order_id, name: str, *, by, note="", expected_status=None) -> Order:
+    """Run the action called ``name``; unknown names are refused, never getattr'd."""
+    try:
+        action = ACTIONS[name]
+    except KeyError:
+        raise OrderActionError(_("Unknown action.")) from None
+    return action(order_id, by=by, note=note, expected_status=expected_status)
+
+
+# ---------------------------------------------------------------------------
+# Comments and the deadline sweep
+
+
+COMMENT_MAX_LENGTH = 4000
+
+
+def add_comment(order_id, *, by, text: str) -> OrderEvent:
+    """Add a staff comment to the order's timeline (seen by every department, never
+    by the customer). Raises OrderActionError for an empty or over-long comment."""
+    text = (text or "").strip()
+    if not text:
+        raise OrderActionError(_("A comment cannot be empty."))
+    if len(text) > COMMENT_MAX_LENGTH:
+        raise OrderActionError(
+            _("A comment can have at most %(max)d characters.") % {"max": COMMENT_MAX_LENGTH}
+        )
+    if not by.has_perm("orders.comment_order"):
+        raise TransitionForbidden(_("Your role may not comment on orders."))
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        return OrderEvent.objects.create(
+            order=order,
+            actor=by,
+            kind=EventKind.COMMENT,
+            note=text,
+            public=False,
+            created_at=timezone.now(),
+        )
+
+
+def mark_overdue_steps(now=None) -> int:
+    """The deadline sweep: record, once per step, every open order whose current step
+    has passed its target time. Returns how many orders were newly marked.
+
+    Each order is claimed with a conditional UPDATE (``step_overdue_at IS NULL`` and
+    the state unchanged), so overlapping sweeps mark and record each order once.
+    """
+    now = now or timezone.now()
+    steps = steps_by_code()
+    marked = 0
+    candidates = Order.objects.filter(step_overdue_at__isnull=True).exclude(
+        status__in=[Status.CLOSED, Status.CANCELLED]
+    )
+    for order in candidates.only("pk", "status", "step_started_at").iterator():
+        clock = clock_for(order, steps, now)
+        if clock is None or clock.state != "late":
+            continue
+        with transaction.atomic():
+            claimed = Order.objects.filter(
+                pk=order.pk,
+                status=order.status,
+                step_started_at=order.step_started_at,
+                step_overdue_at__isnull=True,
+            ).update(step_overdue_at=now)
+            if not claimed:
+                continue
+            OrderEvent.objects.create(
+                order_id=order.pk,
+                kind=EventKind.SYSTEM,
+                code="step_overdue",
+                data={"step": clock.step.code, "status": order.status},
+                created_at=now,
+            )
+            marked += 1
+    return marked

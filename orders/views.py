@@ -1,0 +1,307 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from django.views.generic import TemplateView
+
+from . import selectors, services
+from .access import RoleRequiredMixin, sales_required, staff_required
+from .clock import steps_by_code
+from .forms import CommentForm, LineFormSet, OrderFilterForm, StaffOrderForm, TransitionForm
+from .models import Customer, Order, ProcessStep, Status
+from .process import state_diagram
+from .roles import Role, user_roles
+
+# ---------------------------------------------------------------------------
+# Dashboards
+
+
+class DashboardView(RoleRequiredMixin, TemplateView):
+    """A role's dashboard: queues of the orders waiting on that role, most urgent first.
+
+    Department apps subclass it with their own ``roles`` and ``queues``; the queue
+    section reloads itself through htmx (``?partial=1``).
+    """
+
+    template_name = "orders/dashboard.html"
+    partial_template_name = "orders/_dashboard_queues.html"
+    title = ""
+    queues: list[tuple[str, str, list[str]]] = []
+
+    def get_queues(self):
+        steps = steps_by_code()
+        return [
+            selectors.queue(key, title, statuses, steps=steps)
+            for key, title, statuses in self.queues
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["title"] = self.title
+        context["queues"] = self.get_queues()
+        return context
+
+    def get_template_names(self):
+        if self.request.htmx or self.request.GET.get("partial"):
+            return [self.partial_template_name]
+        return [self.template_name]
+
+
+class SalesDashboard(DashboardView):
+    roles = (Role.SALES,)
+    title = gettext_lazy("Sales")
+    queues = [
+        ("to_confirm", gettext_lazy("To confirm with the customer"), [Status.PLACED]),
+        (
+            "backordered",
+            gettext_lazy("Backordered: agree a new delivery date"),
+            [Status.BACKORDERED],
+        ),
+    ]
+
+
+class ManagerDashboard(DashboardView):
+    roles = (Role.MANAGER,)
+    title = gettext_lazy("Overview")
+    template_name = "orders/manager_dashboard.html"
+    partial_template_name = "orders/_manager_overview.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        counts = selectors.status_counts()
+        context["status_counts"] = [(Status(s), counts[s]) for s in Status.values]
+        context["late_orders"] = selectors.late_orders()
+        return context
+
+    def get_queues(self):
+        return []
+
+
+# The dashboard each role lands on after signing in, in order of precedence.
+ROLE_HOME = [
+    (Role.MANAGER, "manager_dashboard"),
+    (Role.SALES, "sales_dashboard"),
+    (Role.WAREHOUSE, "warehouse:dashboard"),
+    (Role.LOGISTICS, "logistics:dashboard"),
+    (Role.FINANCE, "finance:dashboard"),
+]
+
+
+@staff_required
+def home(request):
+    roles = user_roles(request.user)
+    for role, url_name in ROLE_HOME:
+        if role in roles:
+            return redirect(url_name)
+    return redirect("order_list")  # pragma: no cover - every staff user has a role
+
+
+# ---------------------------------------------------------------------------
+# Orders
+
+
+@staff_required
+def order_list(request):
+    form = OrderFilterForm(request.GET or None)
+    status = 200
+    if form.is_bound and not form.is_valid():
+        orders = Order.objects.none()
+        status = 400
+    else:
+        orders = selectors.order_search(**(form.cleaned_data if form.is_bound else {}))
+    page = Paginator(orders, 30).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "orders/order_list.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+        status=status,
+    )
+
+
+def _render_detail(request, order_number, *, status=200, comment_form=None):
+    order = selectors.order_for_staff(order_number)
+    context = {
+        "order": order,
+        "actions": selectors.available_actions(order, request.user),
+        "comment_form": comment_form or CommentForm(),
+        "can_comment": request.user.has_perm("orders.comment_order"),
+        "status_url": request.build_absolute_uri(order.get_public_url()),
+    }
+    return render(request, "orders/order_detail.html", context, status=status)
+
+
+@staff_required
+def order_detail(request, number):
+    return _render_detail(request, number)
+
+
+# How each refusal is answered: wrong role 403, changed or wrong state 409, else 400.
+ERROR_STATUS = {
+    services.TransitionForbidden: 403,
+    services.OrderChanged: 409,
+    services.TransitionNotAllowed: 409,
+}
+
+
+@require_POST
+@staff_required
+def order_action(request, number):
+    order = get_object_or_404(Order, number=number)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The request was incomplete. Nothing was done."))
+        return _render_detail(request, number, status=400)
+    try:
+        services.perform_action(
+            order.pk,
+            form.cleaned_data["action"],
+            by=request.user,
+            note=form.cleaned_data["note"],
+            expected_status=form.cleaned_data["expected_status"],
+        )
+    except services.OrderActionError as error:
+        messages.error(request, error.message)
+        return _render_detail(request, number, status=ERROR_STATUS.get(type(error), 400))
+    order.refresh_from_db()
+    messages.success(
+        request,
+        _("Order %(number)s is now %(status)s.")
+        % {"number": order.number, "status": order.get_status_display()},
+    )
+    return redirect("order_detail", number=number)
+
+
+@require_POST
+@staff_required
+def order_comment(request, number):
+    order = get_object_or_404(Order, number=number)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, number, status=400, comment_form=form)
+    try:
+        services.add_comment(order.pk, by=request.user, text=form.cleaned_data["text"])
+    except services.OrderActionError as error:
+        messages.error(request, error.message)
+        status = 403 if isinstance(error, services.TransitionForbidden) else 400
+        return _render_detail(request, number, status=status, comment_form=form)
+    messages.success(request, _("Comment added."))
+    return redirect(f"{order.get_absolute_url()}#timeline")
+
+
+def _find_or_create_customer(data, language):
+    """An existing customer with the same phone is reused instead of duplicated."""
+    customer = Customer.objects.filter(phone=data["customer_phone"]).order_by("pk").first()
+    if customer is None:
+        customer = Customer.objects.create(
+            name=data["customer_name"],
+            phone=data["customer_phone"],
+            email=data["customer_email"],
+            language=language,
+        )
+    return customer
+
+
+@sales_required
+def order_create(request):
+    form = StaffOrderForm(request.POST or None)
+    lines = LineFormSet(request.POST or None, prefix="lines")
+    status = 200
+    if request.method == "POST":
+        if form.is_valid() and lines.is_valid():
+            data = form.cleaned_data
+            try:
+                with transaction.atomic():
+                    customer = _find_or_create_customer(data, request.LANGUAGE_CODE)
+                    order = services.place_order(
+                        customer=customer,
+                        channel=data["channel"],
+                        lines=[
+                            services.LineRequest(line["product"], line["quantity"])
+                            for line in lines.cleaned_data
+                            if line.get("product")
+                        ],
+                        delivery=services.DeliveryDetails(
+                            recipient=data["recipient"] or data["customer_name"],
+                            phone=data["recipient_phone"] or data["customer_phone"],
+                            province=data["province"],
+                            city=data["city"],
+                            district=data["district"],
+                            street=data["street"],
+                            postal_code=data["postal_code"],
+                        ),
+                        by=request.user,
+                        salesperson=request.user,
+                        requested_date=data["requested_date"],
+                        requested_window=data["requested_window"],
+                        special_instructions=data["special_instructions"],
+                    )
+            except services.OrderActionError as error:
+                messages.error(request, error.message)
+                status = 400
+            else:
+                messages.success(
+                    request, _("Order %(number)s was created.") % {"number": order.number}
+                )
+                return redirect(order)
+        else:
+            status = 400
+    return render(request, "orders/order_form.html", {"form": form, "lines": lines}, status=status)
+
+
+# ---------------------------------------------------------------------------
+# The process page and the public status page
+
+
+@staff_required
+def process(request):
+    steps = list(ProcessStep.objects.all())
+    return render(
+        request,
+        "orders/process.html",
+        {"steps": steps, "diagram": state_diagram({s.code: s for s in steps})},
+    )
+
+
+MAIN_PATH = [
+    Status.PLACED,
+    Status.CONFIRMED,
+    Status.PICKED,
+    Status.SHIPPED,
+    Status.DELIVERED,
+    Status.CLOSED,
+]
+
+
+def public_status(request, number, token):
+    order = selectors.order_for_public(number, token)
+    if order.status in MAIN_PATH:
+        reached = MAIN_PATH.index(order.status)
+        progress = [(Status(s), i <= reached, i == reached) for i, s in enumerate(MAIN_PATH)]
+    else:
+        progress = []
+    response = render(
+        request,
+        "orders/public_status.html",
+        {
+            "order": order,
+            "status": Status(order.status),
+            "progress": progress,
+            "events": selectors.public_timeline(order),
+            "first_name": selectors.masked_first_name(order.delivery_recipient),
+            "lines": order.lines.all(),
+        },
+    )
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")

@@ -1,0 +1,101 @@
+"""factory_boy factories and helpers. Orders are created through the services, so
+tests start from orders exactly like the ones the system makes."""
+
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from orders import services
+from orders.models import Customer, Product, Status
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    password = factory.PostGenerationMethodCall("set_password", "pw-for-tests")
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        for role in extracted or []:
+            self.groups.add(Group.objects.get(name=role))
+        if create:
+            self.save()
+
+
+def make_user(role=None, **kwargs):
+    kwargs.setdefault("username", (role or "norole").lower() + "-user")
+    return UserFactory(roles=[role] if role else [], **kwargs)
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    name = "王小明"
+    phone = factory.Sequence(lambda n: f"1380013{n:04d}")
+    email = factory.Sequence(lambda n: f"customer{n}@example.cn")
+    language = "zh-hans"
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    sku = factory.Sequence(lambda n: f"SKU-{n:04d}")
+    name = factory.Sequence(lambda n: f"Product {n}")
+    unit_price = Decimal("12.50")
+
+
+DELIVERY = services.DeliveryDetails(
+    recipient="王小明",
+    phone="13800138000",
+    province="上海市",
+    city="上海市",
+    district="浦东新区",
+    street="世纪大道 100 号 8 楼",
+    postal_code="200120",
+)
+
+
+def place(customer=None, lines=None, channel="phone", by=None, **kwargs):
+    """Place an order through the service with sensible defaults."""
+    customer = customer or CustomerFactory()
+    if lines is None:
+        lines = [services.LineRequest(ProductFactory(), 2)]
+    return services.place_order(
+        customer=customer,
+        channel=channel,
+        lines=lines,
+        delivery=kwargs.pop("delivery", DELIVERY),
+        by=by,
+        **kwargs,
+    )
+
+
+# The transitions that lead from placed to each state.
+PATH_TO = {
+    Status.PLACED: [],
+    Status.CONFIRMED: ["confirm"],
+    Status.BACKORDERED: ["confirm", "backorder"],
+    Status.PICKED: ["confirm", "pick"],
+    Status.SHIPPED: ["confirm", "pick", "ship"],
+    Status.DELIVERED: ["confirm", "pick", "ship", "deliver"],
+    Status.CLOSED: ["confirm", "pick", "ship", "deliver", "close"],
+    Status.CANCELLED: ["cancel"],
+}
+
+
+def order_in_status(status, *, by, **kwargs):
+    order = place(by=by, **kwargs)
+    for name in PATH_TO[status]:
+        services.perform_action(order.pk, name, by=by, note="test reason")
+    order.refresh_from_db()
+    assert order.status == status
+    return order
