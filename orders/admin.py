@@ -73,7 +73,11 @@ def _bulk_action(name, label):
             try:
                 services.perform_action(order.pk, name, by=request.user)
             except services.OrderActionError as error:
-                modeladmin.message_user(request, f"{order.number}: {error.message}", messages.ERROR)
+                modeladmin.message_user(
+                    request,
+                    _("%(number)s: %(error)s") % {"number": order.number, "error": error.message},
+                    messages.ERROR,
+                )
             else:
                 done += 1
         if done:

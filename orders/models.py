@@ -394,7 +394,7 @@ class OrderEvent(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self):
-        return f"{self.order_id} {self.kind} {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.order.number} · {self.get_kind_display()} · {self.created_at:%Y-%m-%d %H:%M}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -466,7 +466,7 @@ class ProcessStep(models.Model):
         help_text=_("How long the step may take, e.g. 24:00:00 for 24 hours. Empty: no clock."),
     )
     warning_percent = models.PositiveSmallIntegerField(
-        _("due soon at (% of target)"),
+        _("due soon at (percent of target)"),
         default=75,
         validators=[MinValueValidator(1), MaxValueValidator(99)],
     )

@@ -1,3 +1,4 @@
+import importlib
 import os
 
 import pytest
@@ -9,18 +10,40 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _plain_static_storage():
-    """Serve static files unhashed in tests, so no collectstatic run is needed."""
+def _test_settings():
+    """Fast password hashing, and static files served unhashed (no collectstatic)."""
     with override_settings(
+        # Password hashing at production strength would dominate the suite's time.
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         STORAGES={
             "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
+        },
     ):
         yield
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Transactional tests flush the database afterwards, which also removes the rows
+    the data migration made (roles, process steps, the sweep schedule). Put them back
+    before each transactional test, with the migration's own functions."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or (
+        "live_server" in request.fixturenames
+    )
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    data = importlib.import_module("orders.migrations.0002_roles_and_process")
+    data.create_roles(apps, None)
+    data.seed_process(apps, None)
+    data.schedule_sweep(apps, None)
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """Playwright drives Debian's Chromium; it never downloads a browser of its own."""
     return {

@@ -151,7 +151,8 @@ DROP FUNCTION IF EXISTS o2d_refuse_change();
 
 def create_roles(apps, schema_editor):
     app_config = apps.get_app_config("orders")
-    app_config.models_module = True
+    if getattr(app_config, "models_module", None) is None:  # migration state apps
+        app_config.models_module = True
     create_permissions(app_config, apps=apps, verbosity=0)
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
@@ -191,12 +192,12 @@ def schedule_sweep(apps, schema_editor):
 
 def protect_history(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(IMMUTABLE_SQL)
+        schema_editor.execute(IMMUTABLE_SQL, params=None)
 
 
 def unprotect_history(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(IMMUTABLE_REVERSE_SQL)
+        schema_editor.execute(IMMUTABLE_REVERSE_SQL, params=None)
 
 
 class Migration(migrations.Migration):
