@@ -28,6 +28,12 @@ class DeliveryWindow(models.TextChoices):
     EVENING = "evening", _("Evening (18:00–21:00)")
 
 
+def format_address(province, city, district, street) -> str:
+    """One line, as written in China; a municipality's city repeats its province."""
+    parts = [province, "" if city == province else city, district, street]
+    return " ".join(p for p in parts if p)
+
+
 class Customer(models.Model):
     name = models.CharField(_("name"), max_length=120)
     phone = models.CharField(_("phone"), max_length=32, db_index=True)
@@ -66,7 +72,7 @@ class Address(models.Model):
         verbose_name_plural = _("addresses")
 
     def __str__(self):
-        return " ".join(p for p in (self.province, self.city, self.district, self.street) if p)
+        return format_address(self.province, self.city, self.district, self.street)
 
 
 class Product(models.Model):
@@ -213,13 +219,9 @@ class Order(ConcurrentTransitionMixin, models.Model):
 
     @property
     def delivery_address(self) -> str:
-        parts = (
-            self.delivery_province,
-            self.delivery_city,
-            self.delivery_district,
-            self.delivery_street,
+        return format_address(
+            self.delivery_province, self.delivery_city, self.delivery_district, self.delivery_street
         )
-        return " ".join(p for p in parts if p)
 
     def _enter_step(self):
         self.step_started_at = timezone.now()

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -131,7 +132,7 @@ def _render_detail(request, order_number, *, status=200, comment_form=None):
         "actions": selectors.available_actions(order, request.user),
         "comment_form": comment_form or CommentForm(),
         "can_comment": request.user.has_perm("orders.comment_order"),
-        "status_url": request.build_absolute_uri(order.get_public_url()),
+        "status_url": settings.SITE_URL.rstrip("/") + order.get_public_url(),
     }
     return render(request, "orders/order_detail.html", context, status=status)
 
