@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from .models import STEP_FOR_STATUS, Order, Status
 from .roles import Role
 
-BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 150, 78, 44, 70, 12
+BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 176, 78, 40, 70, 12
 
 
 @dataclass
@@ -53,6 +53,8 @@ class Diagram:
     nodes: list = field(default_factory=list)
     edges: list = field(default_factory=list)
     transitions: list = field(default_factory=list)
+    box_w: int = BOX_W
+    box_h: int = BOX_H
 
 
 def _transitions():
@@ -148,6 +150,12 @@ def state_diagram(steps_by_code: dict) -> Diagram:
             merged[row["name"]]["sources"] += row["sources"]
         else:
             merged[row["name"]] = row
+    # List actions in the order an order meets them: by source, then by target.
+    order_of = {status: (n.row, n.col) for status, n in nodes.items()}
+    actions = sorted(
+        merged.values(),
+        key=lambda r: (min(order_of[s] for s in r["sources"]), order_of[r["target"]]),
+    )
     cols = max(n.col for n in nodes.values()) + 1
     height_rows = max(n.row for n in nodes.values()) + 1
     return Diagram(
@@ -155,5 +163,7 @@ def state_diagram(steps_by_code: dict) -> Diagram:
         height=2 * MARGIN + height_rows * BOX_H + (height_rows - 1) * GAP_Y,
         nodes=list(nodes.values()),
         edges=drawn,
-        transitions=list(merged.values()),
+        transitions=actions,
+        box_w=BOX_W,
+        box_h=BOX_H,
     )
