@@ -97,6 +97,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache backs rate limiting; production shares it between processes (Redis).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://o2d")}
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -193,6 +196,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Public order form: submissions allowed per client address (django-ratelimit syntax).
+O2D_ONLINE_ORDER_RATE = env.str("O2D_ONLINE_ORDER_RATE", default="10/10m")
+if env.bool("BEHIND_TLS_PROXY", default=False):
+    # The proxy appends the client address last; earlier entries may be forged.
+    RATELIMIT_IP_META_KEY = "o2d.proxy.client_ip"
+PHONENUMBER_DEFAULT_REGION = "CN"
 
 # How often the dashboards refresh their counts (seconds).
 O2D_DASHBOARD_REFRESH_SECONDS = env.int("O2D_DASHBOARD_REFRESH_SECONDS", default=15)

@@ -1,13 +1,12 @@
 from django import forms
-from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from .models import Channel, DeliveryWindow, Product, Status
 
-phone_validator = RegexValidator(
-    r"^\+?[0-9][0-9 \-]{5,19}$",
-    _("Enter a phone number of 6 to 20 digits, optionally starting with +."),
-)
+TOKEN_ERRORS = {
+    "required": _("This form has expired. Please reload the page and try again."),
+    "invalid": _("This form has expired. Please reload the page and try again."),
+}
 
 
 class OrderFilterForm(forms.Form):
@@ -51,14 +50,15 @@ class CommentForm(forms.Form):
 class StaffOrderForm(forms.Form):
     """An order taken by phone or email, entered by Sales."""
 
+    token = forms.RegexField(
+        regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput, error_messages=TOKEN_ERRORS
+    )
     channel = forms.ChoiceField(
         label=_("Channel"),
         choices=[(Channel.PHONE, Channel.PHONE.label), (Channel.EMAIL, Channel.EMAIL.label)],
     )
     customer_name = forms.CharField(label=_("Customer name"), max_length=120)
-    customer_phone = forms.CharField(
-        label=_("Customer phone"), max_length=32, validators=[phone_validator]
-    )
+    customer_phone = forms.CharField(label=_("Customer phone"), max_length=32)
     customer_email = forms.EmailField(label=_("Customer email"), required=False)
     recipient = forms.CharField(
         label=_("Recipient"),
@@ -66,9 +66,7 @@ class StaffOrderForm(forms.Form):
         required=False,
         help_text=_("Leave empty if the customer receives the goods."),
     )
-    recipient_phone = forms.CharField(
-        label=_("Recipient phone"), max_length=32, required=False, validators=[phone_validator]
-    )
+    recipient_phone = forms.CharField(label=_("Recipient phone"), max_length=32, required=False)
     province = forms.CharField(label=_("Province"), max_length=60)
     city = forms.CharField(label=_("City"), max_length=60)
     district = forms.CharField(label=_("District"), max_length=60, required=False)
@@ -88,6 +86,18 @@ class StaffOrderForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+    def _phone(self, name):
+        from .phones import normalize_phone
+
+        value = self.cleaned_data.get(name)
+        return normalize_phone(value, "CN") if value else value
+
+    def clean_customer_phone(self):
+        return self._phone("customer_phone")
+
+    def clean_recipient_phone(self):
+        return self._phone("recipient_phone")
 
 
 class LineForm(forms.Form):
@@ -129,3 +139,108 @@ class BaseLineFormSet(forms.BaseFormSet):
 LineFormSet = forms.formset_factory(
     LineForm, formset=BaseLineFormSet, extra=4, max_num=30, validate_max=True
 )
+
+
+def _country_choices():
+    from django_countries import countries
+
+    return [(code, name) for code, name in countries]
+
+
+class OnlineOrderForm(forms.Form):
+    """The public order form: goods, contact, delivery address and wishes.
+
+    Quantities are one field per active product (``qty_<id>``). ``token`` is the
+    idempotency key handed out with the form; ``website`` is a honeypot that people
+    never see and bots fill in.
+    """
+
+    token = forms.RegexField(
+        regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput, error_messages=TOKEN_ERRORS
+    )
+    website = forms.CharField(required=False, label=_("Leave this field empty"))
+    name = forms.CharField(label=_("Your name"), max_length=120)
+    country = forms.ChoiceField(label=_("Country or region"), initial="CN")
+    phone = forms.CharField(label=_("Mobile phone"), max_length=32)
+    email = forms.EmailField(
+        label=_("Email"), help_text=_("We send the order confirmation and status link here.")
+    )
+    province = forms.CharField(label=_("Province / state"), max_length=60)
+    city = forms.CharField(label=_("City"), max_length=60)
+    district = forms.CharField(label=_("District"), max_length=60, required=False)
+    street = forms.CharField(label=_("Street address"), max_length=200)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=12, required=False)
+    requested_date = forms.DateField(
+        label=_("Preferred delivery date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    requested_window = forms.ChoiceField(
+        label=_("Delivery window"), choices=DeliveryWindow.choices, initial=DeliveryWindow.ANY
+    )
+    special_instructions = forms.CharField(
+        label=_("Special instructions"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, products=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = _country_choices()
+        self.products = list(
+            products if products is not None else Product.objects.filter(active=True)
+        )
+        for product in self.products:
+            self.fields[f"qty_{product.pk}"] = forms.IntegerField(
+                label=product.name,
+                required=False,
+                min_value=0,
+                max_value=100_000,
+                widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0}),
+                error_messages={
+                    "invalid": _("Enter a whole number."),
+                    "min_value": _("The quantity cannot be negative."),
+                    "max_value": _("The quantity can be at most 100,000."),
+                },
+            )
+        self.fields["phone"].widget.attrs.update({"autocomplete": "tel", "inputmode": "tel"})
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+        self.fields["name"].widget.attrs["autocomplete"] = "name"
+        self.fields["website"].widget.attrs.update({"autocomplete": "off", "tabindex": "-1"})
+
+    def quantity_fields(self):
+        return [(p, self[f"qty_{p.pk}"]) for p in self.products]
+
+    def clean_website(self):
+        if self.cleaned_data.get("website"):
+            raise forms.ValidationError(_("This form could not be accepted."))
+        return ""
+
+    def clean_requested_date(self):
+        from django.utils import timezone
+
+        value = self.cleaned_data.get("requested_date")
+        if value and value < timezone.localdate():
+            raise forms.ValidationError(_("The delivery date cannot be in the past."))
+        return value
+
+    def clean(self):
+        from .phones import normalize_phone
+
+        data = super().clean()
+        if data.get("phone") and data.get("country"):
+            try:
+                data["phone"] = normalize_phone(data["phone"], data["country"])
+            except forms.ValidationError as error:
+                self.add_error("phone", error)
+        data["lines"] = [(p, data[f"qty_{p.pk}"]) for p in self.products if data.get(f"qty_{p.pk}")]
+        offered = {f"qty_{p.pk}" for p in self.products}
+        for key, value in self.data.items():
+            if key.startswith("qty_") and key not in offered and value.strip() not in ("", "0"):
+                self.add_error(None, _("A product you chose is no longer available."))
+                break
+        quantity_errors = any(f"qty_{p.pk}" in self.errors for p in self.products)
+        if not data["lines"] and not quantity_errors:
+            raise forms.ValidationError(_("Choose at least one product and its quantity."))
+        return data

@@ -176,6 +176,11 @@ class Order(ConcurrentTransitionMixin, models.Model):
     public_token = models.CharField(
         max_length=64, default=new_public_token, editable=False, unique=True
     )
+    # Set by the order forms: a resubmitted form (double click, refresh, retry) finds
+    # the order it already created instead of creating another.
+    idempotency_key = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
     # The clock of the current process step: when the order entered its state,
     # and when the deadline sweep found it late (once per state).
     step_started_at = models.DateTimeField(_("step started"), default=timezone.now)
@@ -491,3 +496,34 @@ class ProcessStep(models.Model):
     @property
     def statuses(self) -> list[str]:
         return [status for status, code in STEP_FOR_STATUS.items() if code == self.code]
+
+
+class NotificationKind(models.TextChoices):
+    ORDER_RECEIVED = "order_received", _("Order received")
+
+
+class Notification(models.Model):
+    """An email to the customer, written in the same transaction as the change it
+    reports, so it is never lost: a worker sends it after commit and retries, and the
+    deadline sweep re-queues any that are still unsent."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="notifications", verbose_name=_("order")
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=NotificationKind.choices)
+    to = models.EmailField(_("to"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("customer email")
+        verbose_name_plural = _("customer emails")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "kind"], name="one_notification_per_kind")
+        ]
+
+    def __str__(self):
+        return f"{self.order.number} · {self.get_kind_display()}"

@@ -6,10 +6,12 @@ transition, save, write the timeline event, and only after commit do anything th
 leaves the database (signals to other apps, emails, tasks).
 """
 
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +22,8 @@ from .models import (
     Channel,
     Customer,
     EventKind,
+    Notification,
+    NotificationKind,
     Order,
     OrderEvent,
     OrderLine,
@@ -28,6 +32,8 @@ from .models import (
     Status,
 )
 from .signals import order_transitioned
+
+logger = logging.getLogger(__name__)
 
 
 class OrderActionError(Exception):
@@ -90,6 +96,61 @@ class DeliveryDetails:
     country: str = "CN"
 
 
+def find_or_create_customer(*, name, phone, email="", language=None) -> Customer:
+    """The customer with this phone (E.164) or, failing that, this email; else a new one.
+
+    Reusing an existing customer keeps one history per person instead of duplicates.
+    """
+    customer = Customer.objects.filter(phone=phone).order_by("pk").first()
+    if customer is None and email:
+        customer = Customer.objects.filter(email__iexact=email).order_by("pk").first()
+    if customer is None:
+        customer = Customer.objects.create(
+            name=name, phone=phone, email=email, language=language or settings.LANGUAGE_CODE
+        )
+    elif email and not customer.email:
+        customer.email = email
+        customer.save(update_fields=["email"])
+    return customer
+
+
+@dataclass(frozen=True)
+class ContactDetails:
+    name: str
+    phone: str
+    email: str = ""
+    language: str = ""
+
+
+def submit_order(*, contact: ContactDetails, idempotency_key: str, **order_fields):
+    """Place an order from a form submission, exactly once per ``idempotency_key``.
+
+    Finds or creates the customer and places the order in one transaction. A second
+    submission with the same key (double click, refresh, retry, or a concurrent
+    request) returns the first order. Returns ``(order, created)``.
+    """
+    existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            customer = find_or_create_customer(
+                name=contact.name,
+                phone=contact.phone,
+                email=contact.email,
+                language=contact.language,
+            )
+            order = place_order(customer=customer, idempotency_key=idempotency_key, **order_fields)
+    except IntegrityError:
+        # A concurrent submission with the same key won the race; everything this one
+        # wrote (customer, number, lines) was rolled back with the savepoint.
+        existing = Order.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing, False
+    return order, True
+
+
 def place_order(
     *,
     customer: Customer,
@@ -101,6 +162,7 @@ def place_order(
     requested_date=None,
     requested_window="any",
     special_instructions="",
+    idempotency_key=None,
 ) -> Order:
     """Create an order in state *placed* with its lines, number and first timeline event.
 
@@ -140,6 +202,7 @@ def place_order(
             requested_window=requested_window,
             special_instructions=special_instructions,
             currency=lines[0].product.currency,
+            idempotency_key=idempotency_key,
         )
         order.save()
         OrderLine.objects.bulk_create(
@@ -164,6 +227,7 @@ def place_order(
             public=True,
             created_at=now,
         )
+        notify_customer(order, NotificationKind.ORDER_RECEIVED)
         transaction.on_commit(
             lambda: order_transitioned.send(
                 sender=Order,
@@ -306,6 +370,32 @@ def perform_action(order_id, name: str, *, by, note="", expected_status=None) ->
     except KeyError:
         raise OrderActionError(_("Unknown action.")) from None
     return action(order_id, by=by, note=note, expected_status=expected_status)
+
+
+# ---------------------------------------------------------------------------
+# Customer emails
+
+
+def notify_customer(order: Order, kind: str) -> Notification | None:
+    """Record an email to the customer in the caller's transaction and send it after
+    commit. Customers without an email address get none; each kind is sent once."""
+    if not order.customer.email:
+        return None
+    notification, created = Notification.objects.get_or_create(
+        order=order, kind=kind, defaults={"to": order.customer.email}
+    )
+    if created:
+        transaction.on_commit(lambda: _enqueue_email(notification.pk))
+    return notification
+
+
+def _enqueue_email(notification_id):
+    from .tasks import send_customer_email
+
+    try:
+        send_customer_email.delay(notification_id)
+    except Exception:  # the broker is down: the sweep re-queues unsent emails
+        logger.exception("could not queue customer email %s", notification_id)
 
 
 # ---------------------------------------------------------------------------

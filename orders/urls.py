@@ -12,4 +12,10 @@ urlpatterns = [
     path("orders/<str:number>/comment/", views.order_comment, name="order_comment"),
     path("process/", views.process, name="process"),
     path("status/<str:number>/<str:token>/", views.public_status, name="public_status"),
+    path("order/", views.online_order, name="online_order"),
+    path(
+        "order/received/<str:number>/<str:token>/",
+        views.online_order_received,
+        name="online_order_received",
+    ),
 ]

@@ -1,19 +1,28 @@
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
+from django_ratelimit.decorators import ratelimit
 
 from . import selectors, services
 from .access import RoleRequiredMixin, sales_required, staff_required
 from .clock import steps_by_code
-from .forms import CommentForm, LineFormSet, OrderFilterForm, StaffOrderForm, TransitionForm
-from .models import Customer, Order, ProcessStep, Status
+from .forms import (
+    CommentForm,
+    LineFormSet,
+    OnlineOrderForm,
+    OrderFilterForm,
+    StaffOrderForm,
+    TransitionForm,
+)
+from .models import Channel, Order, ProcessStep, Product, Status
 from .process import state_diagram
 from .roles import Role, user_roles
 
@@ -195,53 +204,44 @@ def order_comment(request, number):
     return redirect(f"{order.get_absolute_url()}#timeline")
 
 
-def _find_or_create_customer(data, language):
-    """An existing customer with the same phone is reused instead of duplicated."""
-    customer = Customer.objects.filter(phone=data["customer_phone"]).order_by("pk").first()
-    if customer is None:
-        customer = Customer.objects.create(
-            name=data["customer_name"],
-            phone=data["customer_phone"],
-            email=data["customer_email"],
-            language=language,
-        )
-    return customer
-
-
 @sales_required
 def order_create(request):
-    form = StaffOrderForm(request.POST or None)
+    form = StaffOrderForm(request.POST or None, initial={"token": uuid.uuid4().hex})
     lines = LineFormSet(request.POST or None, prefix="lines")
     status = 200
     if request.method == "POST":
         if form.is_valid() and lines.is_valid():
             data = form.cleaned_data
             try:
-                with transaction.atomic():
-                    customer = _find_or_create_customer(data, request.LANGUAGE_CODE)
-                    order = services.place_order(
-                        customer=customer,
-                        channel=data["channel"],
-                        lines=[
-                            services.LineRequest(line["product"], line["quantity"])
-                            for line in lines.cleaned_data
-                            if line.get("product")
-                        ],
-                        delivery=services.DeliveryDetails(
-                            recipient=data["recipient"] or data["customer_name"],
-                            phone=data["recipient_phone"] or data["customer_phone"],
-                            province=data["province"],
-                            city=data["city"],
-                            district=data["district"],
-                            street=data["street"],
-                            postal_code=data["postal_code"],
-                        ),
-                        by=request.user,
-                        salesperson=request.user,
-                        requested_date=data["requested_date"],
-                        requested_window=data["requested_window"],
-                        special_instructions=data["special_instructions"],
-                    )
+                order, _created = services.submit_order(
+                    contact=services.ContactDetails(
+                        name=data["customer_name"],
+                        phone=data["customer_phone"],
+                        email=data["customer_email"],
+                        language=request.LANGUAGE_CODE,
+                    ),
+                    idempotency_key=f"staff:{data['token']}",
+                    channel=data["channel"],
+                    lines=[
+                        services.LineRequest(line["product"], line["quantity"])
+                        for line in lines.cleaned_data
+                        if line.get("product")
+                    ],
+                    delivery=services.DeliveryDetails(
+                        recipient=data["recipient"] or data["customer_name"],
+                        phone=data["recipient_phone"] or data["customer_phone"],
+                        province=data["province"],
+                        city=data["city"],
+                        district=data["district"],
+                        street=data["street"],
+                        postal_code=data["postal_code"],
+                    ),
+                    by=request.user,
+                    salesperson=request.user,
+                    requested_date=data["requested_date"],
+                    requested_window=data["requested_window"],
+                    special_instructions=data["special_instructions"],
+                )
             except services.OrderActionError as error:
                 messages.error(request, error.message)
                 status = 400
@@ -300,6 +300,80 @@ def public_status(request, number, token):
     )
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# ---------------------------------------------------------------------------
+# The public order page (online channel)
+
+
+def _new_form_token() -> str:
+    return uuid.uuid4().hex
+
+
+@ratelimit(
+    key="ip", rate=lambda group, request: settings.O2D_ONLINE_ORDER_RATE, method="POST", block=False
+)
+def online_order(request):
+    """Customers order without an account. Submitting is idempotent (the form's token),
+    rate limited per client address, and guarded by CSRF and a honeypot field."""
+    products = Product.objects.filter(active=True).order_by("name")
+    if request.method == "POST" and getattr(request, "limited", False):
+        form = OnlineOrderForm(request.POST, products=products)
+        messages.error(request, _("Too many orders from your network. Please wait a few minutes."))
+        return render(request, "orders/online_order.html", {"form": form}, status=429)
+    if request.method != "POST":
+        form = OnlineOrderForm(initial={"token": _new_form_token()}, products=products)
+        return render(request, "orders/online_order.html", {"form": form})
+
+    form = OnlineOrderForm(request.POST, products=products)
+    if not form.is_valid():
+        return render(request, "orders/online_order.html", {"form": form}, status=400)
+    data = form.cleaned_data
+    try:
+        order, _created = services.submit_order(
+            contact=services.ContactDetails(
+                name=data["name"],
+                phone=data["phone"],
+                email=data["email"],
+                language=request.LANGUAGE_CODE,
+            ),
+            idempotency_key=f"online:{data['token']}",
+            channel=Channel.ONLINE,
+            lines=[services.LineRequest(product, qty) for product, qty in data["lines"]],
+            delivery=services.DeliveryDetails(
+                recipient=data["name"],
+                phone=data["phone"],
+                country=data["country"],
+                province=data["province"],
+                city=data["city"],
+                district=data["district"],
+                street=data["street"],
+                postal_code=data["postal_code"],
+            ),
+            requested_date=data["requested_date"],
+            requested_window=data["requested_window"],
+            special_instructions=data["special_instructions"],
+        )
+    except services.OrderActionError as error:
+        messages.error(request, error.message)
+        return render(request, "orders/online_order.html", {"form": form}, status=400)
+    return redirect("online_order_received", number=order.number, token=order.public_token)
+
+
+def online_order_received(request, number, token):
+    order = selectors.order_for_public(number, token)
+    response = render(
+        request,
+        "orders/online_order_received.html",
+        {
+            "order": order,
+            "lines": order.lines.all(),
+            "status_url": settings.SITE_URL.rstrip("/") + order.get_public_url(),
+        },
+    )
+    response["X-Robots-Tag"] = "noindex, nofollow"
     response["Cache-Control"] = "private, no-store"
     return response
 

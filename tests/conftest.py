@@ -24,6 +24,14 @@ def _test_settings():
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Rate limits live in the cache; every test starts with none used."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _reference_data(request):
     """Transactional tests flush the database afterwards, which also removes the rows
     the data migration made (roles, process steps, the sweep schedule). Put them back

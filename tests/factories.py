@@ -39,7 +39,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
         model = Customer
 
     name = "王小明"
-    phone = factory.Sequence(lambda n: f"1380013{n:04d}")
+    phone = factory.Sequence(lambda n: f"+861380013{n:04d}")
     email = factory.Sequence(lambda n: f"customer{n}@example.cn")
     language = "zh-hans"
 
@@ -55,7 +55,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
 
 DELIVERY = services.DeliveryDetails(
     recipient="王小明",
-    phone="13800138000",
+    phone="+8613800138000",
     province="上海市",
     city="上海市",
     district="浦东新区",

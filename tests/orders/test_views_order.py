@@ -1,3 +1,4 @@
+import uuid
 from dataclasses import replace
 from datetime import timedelta
 
@@ -136,6 +137,7 @@ def test_empty_comment_is_400(client, users, order_in):
 
 def order_form(product, **overrides):
     data = {
+        "token": uuid.uuid4().hex,
         "channel": "phone",
         "customer_name": "李雷",
         "customer_phone": "13912345678",
@@ -175,7 +177,7 @@ def test_sales_enters_a_phone_order(sales_client, users):
 
 @pytest.mark.django_db
 def test_existing_customer_with_same_phone_is_reused(sales_client):
-    existing = CustomerFactory(phone="13912345678", name="李雷")
+    existing = CustomerFactory(phone="+8613912345678", name="李雷")
     sales_client.post("/orders/new/", order_form(ProductFactory()))
     assert Customer.objects.count() == 1
     assert Order.objects.get().customer == existing
@@ -199,6 +201,8 @@ def test_existing_customer_with_same_phone_is_reused(sales_client):
         {"channel": "online"},
         {"requested_date": "2026-13-45"},
         {"lines-TOTAL_FORMS": "abc"},
+        {"token": "not-a-token"},
+        {"customer_phone": "12345"},
     ],
 )
 def test_bad_order_input_is_400_and_creates_nothing(sales_client, overrides):
@@ -222,14 +226,14 @@ def test_inactive_product_cannot_be_ordered(sales_client):
 @pytest.mark.django_db
 def test_order_list_search_and_filters(sales_client):
     wang = place(
-        customer=CustomerFactory(name="王小明", phone="13800000001"),
+        customer=CustomerFactory(name="王小明", phone="+8613800000001"),
         channel="phone",
-        delivery=replace(DELIVERY, recipient="王小明", phone="13800000001"),
+        delivery=replace(DELIVERY, recipient="王小明", phone="+8613800000001"),
     )
     chen = place(
-        customer=CustomerFactory(name="陈美玲", phone="13900000002"),
+        customer=CustomerFactory(name="陈美玲", phone="+8613900000002"),
         channel="email",
-        delivery=replace(DELIVERY, recipient="陈美玲", phone="13900000002"),
+        delivery=replace(DELIVERY, recipient="陈美玲", phone="+8613900000002"),
     )
 
     def numbers(query):

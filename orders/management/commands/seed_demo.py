@@ -20,6 +20,7 @@ from django.utils import timezone
 from orders import services
 from orders.clock import step_for_status, steps_by_code
 from orders.models import Channel, Customer, DeliveryWindow, Order, Product, Status
+from orders.phones import normalize_phone
 from orders.roles import Role
 
 DEMO_PASSWORD = "o2d-demo"
@@ -189,7 +190,9 @@ class Command(BaseCommand):
     def _orders(self, users, products):
         rng = random.Random(2026)
         customers = [
-            Customer.objects.get_or_create(phone=phone, defaults={"name": name, "email": email})[0]
+            Customer.objects.get_or_create(
+                phone=normalize_phone(phone), defaults={"name": name, "email": email}
+            )[0]
             for name, phone, email, *_ in CUSTOMERS
         ]
         steps = steps_by_code()
