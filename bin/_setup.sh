@@ -19,8 +19,10 @@ ensure_debian_packages() {
 # Create .venv and install a requirements file; skipped when nothing changed.
 ensure_venv() {
   local req="$1" stamp=".venv/.installed-$(basename "$1")"
-  if [ ! -x .venv/bin/python ]; then
+  if ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
     log "Creating the virtualenv (.venv)"
+    python3 -c "import ensurepip" 2>/dev/null || ensure_debian_packages python3-venv
+    rm -rf .venv
     python3 -m venv .venv
   fi
   local sum
@@ -33,9 +35,17 @@ ensure_venv() {
   fi
 }
 
-# Start local PostgreSQL and Redis when they are down (only for localhost URLs).
+# Start local PostgreSQL and Redis when they are down (only for localhost URLs); on a
+# machine without them, install them from Debian and give the postgres role the
+# password the default test URL uses.
 ensure_services() {
   if [[ "${DATABASE_URL:-}" == *"@127.0.0.1"* || "${DATABASE_URL:-}" == *"@localhost"* ]]; then
+    if ! command -v pg_ctlcluster >/dev/null; then
+      ensure_debian_packages postgresql
+      pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+      for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+      su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD 'postgres'\""
+    fi
     if ! pg_isready -q -h 127.0.0.1 -p 5432; then
       log "Starting PostgreSQL"
       pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
@@ -43,6 +53,7 @@ ensure_services() {
     fi
   fi
   if [[ "${CELERY_BROKER_URL:-}" == redis://127.0.0.1* || "${CELERY_BROKER_URL:-}" == redis://localhost* ]]; then
+    command -v redis-server >/dev/null || ensure_debian_packages redis-server
     if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
       log "Starting Redis"
       redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no

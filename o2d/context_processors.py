@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +21,7 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user_roles(user):
         return {"nav_items": []}
+    refresh = settings.O2D_DASHBOARD_REFRESH_SECONDS
     path = request.path
     items = []
     for url_name, label, roles in NAVIGATION:
@@ -27,4 +29,8 @@ def navigation(request):
             continue
         url = reverse(url_name)
         items.append({"url": url, "label": label, "active": path.startswith(url)})
-    return {"nav_items": items, "user_roles": sorted(user_roles(user))}
+    return {
+        "nav_items": items,
+        "user_roles": sorted(user_roles(user)),
+        "refresh_seconds": refresh,
+    }

@@ -200,10 +200,16 @@ LOGGING = {
 
 # Public order form: submissions allowed per client address (django-ratelimit syntax).
 O2D_ONLINE_ORDER_RATE = env.str("O2D_ONLINE_ORDER_RATE", default="10/10m")
+# Staff sign-in attempts per client address.
+O2D_LOGIN_RATE = env.str("O2D_LOGIN_RATE", default="20/10m")
 if env.bool("BEHIND_TLS_PROXY", default=False):
     # The proxy appends the client address last; earlier entries may be forged.
     RATELIMIT_IP_META_KEY = "o2d.proxy.client_ip"
 PHONENUMBER_DEFAULT_REGION = "CN"
+# Days from confirmation to delivery offered to customers who confirm online.
+O2D_DELIVERY_LEAD_DAYS = env.int("O2D_DELIVERY_LEAD_DAYS", default=3)
+# How long the confirmation link in the order-received email stays valid.
+O2D_CONFIRM_LINK_DAYS = env.int("O2D_CONFIRM_LINK_DAYS", default=7)
 
 # How often the dashboards refresh their counts (seconds).
 O2D_DASHBOARD_REFRESH_SECONDS = env.int("O2D_DASHBOARD_REFRESH_SECONDS", default=15)

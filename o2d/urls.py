@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from orders import views as order_views
 
+from .views import ThrottledLoginView
+
 admin.site.site_header = _("O2D administration")
 admin.site.site_title = _("O2D admin")
 admin.site.index_title = _("Process, carriers, schedules and texts")
@@ -13,11 +15,7 @@ admin.site.index_title = _("Process, carriers, schedules and texts")
 urlpatterns = [
     path("", order_views.home, name="home"),
     path("healthz", order_views.healthz, name="healthz"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("orders.urls")),

@@ -8,7 +8,18 @@ from django.views.decorators.http import require_POST
 from modeltranslation.admin import TranslationAdmin
 
 from . import services
-from .models import Address, Customer, Order, OrderEvent, OrderLine, ProcessStep, Product
+from .forms import TransitionForm
+from .models import (
+    Address,
+    Customer,
+    DeliveryPromise,
+    Notification,
+    Order,
+    OrderEvent,
+    OrderLine,
+    ProcessStep,
+    Product,
+)
 from .selectors import available_actions
 
 
@@ -57,10 +68,35 @@ class OrderEventInline(NoDeleteMixin, admin.TabularInline):
     ordering = ["created_at", "pk"]
     verbose_name_plural = gettext_lazy("timeline")
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("order", "actor")
+
     def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+class DeliveryPromiseInline(NoDeleteMixin, admin.TabularInline):
+    model = DeliveryPromise
+    extra = 0
+    fields = ["created_at", "date", "method", "agreed", "by", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["order", "kind", "to", "created_at", "sent_at", "attempts"]
+    list_filter = ["kind", "sent_at", "created_at"]
+    search_fields = ["order__number", "to"]
+    list_select_related = ["order"]
+    readonly_fields = ["order", "kind", "to", "created_at", "sent_at", "attempts", "last_error"]
+
+    def has_add_permission(self, request):
         return False
 
 
@@ -98,16 +134,6 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
     search_fields = ["number", "customer__name", "customer__phone", "delivery_phone"]
     date_hierarchy = "placed_at"
     list_select_related = ["customer"]
-    readonly_fields = [
-        "number",
-        "status",
-        "placed_at",
-        "customer",
-        "total",
-        "currency",
-        "step_started_at",
-        "step_overdue_at",
-    ]
     fieldsets = [
         (None, {"fields": ["number", "status", "channel", "placed_at", "customer", "salesperson"]}),
         (
@@ -129,6 +155,17 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
             },
         ),
         (
+            gettext_lazy("Confirmation"),
+            {
+                "fields": [
+                    "contact_verified_at",
+                    "address_verified_at",
+                    "callback_requested_at",
+                    "promised_date",
+                ]
+            },
+        ),
+        (
             gettext_lazy("Money and clock"),
             {
                 "fields": [
@@ -140,13 +177,12 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
             },
         ),
     ]
-    inlines = [OrderLineInline, OrderEventInline]
+    inlines = [OrderLineInline, DeliveryPromiseInline, OrderEventInline]
     # Admin actions go through the same services and permission checks as the pages;
     # orders without the permission or in the wrong state are reported, not changed.
     actions = [
         _bulk_action(name, label)
         for name, label in [
-            ("confirm", gettext_lazy("Confirm selected orders")),
             ("pick", gettext_lazy("Mark selected orders picked")),
             ("ship", gettext_lazy("Mark selected orders shipped")),
             ("deliver", gettext_lazy("Mark selected orders delivered")),
@@ -158,6 +194,10 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         # Orders are entered through the order form, which numbers and prices them.
         return False
+
+    def get_readonly_fields(self, request, obj=None):
+        # Orders change only through the services (locked, and on the timeline).
+        return [field for _name, options in self.fieldsets for field in options["fields"]]
 
     def get_urls(self):
         custom = [
@@ -184,13 +224,18 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 @require_POST
 def _admin_transition(request, order):
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The request was incomplete. Nothing was done."))
+        return redirect(reverse("admin:orders_order_change", args=[order.pk]))
     try:
         services.perform_action(
             order.pk,
-            request.POST.get("action", ""),
+            form.cleaned_data["action"],
             by=request.user,
-            note=request.POST.get("note", ""),
-            expected_status=request.POST.get("expected_status") or None,
+            note=form.cleaned_data["note"],
+            expected_status=form.cleaned_data["expected_status"],
+            **form.action_fields(),
         )
     except services.OrderActionError as error:
         messages.error(request, error.message)

@@ -9,6 +9,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from . import links
 from .models import Notification
 from .selectors import masked_first_name
 
@@ -25,6 +26,8 @@ def render_notification(notification: Notification) -> EmailMultiAlternatives:
             or order.customer.name,
             "customer_name": order.customer.name,
             "status_url": settings.SITE_URL.rstrip("/") + order.get_public_url(),
+            "confirm_url": links.confirm_url(order),
+            "confirm_days": settings.O2D_CONFIRM_LINK_DAYS,
         }
         base = f"emails/{notification.kind}"
         subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Channel, DeliveryWindow, Product, Status
+from .models import Channel, DeliveryWindow, Product, Status, VerificationMethod
 
 TOKEN_ERRORS = {
     "required": _("This form has expired. Please reload the page and try again."),
@@ -36,6 +36,44 @@ class TransitionForm(forms.Form):
     action = forms.CharField(max_length=40)
     expected_status = forms.ChoiceField(choices=Status.choices)
     note = forms.CharField(label=_("Reason or note"), required=False, max_length=2000)
+    # Confirmation only: how the customer confirmed and the date promised to them.
+    promised_date = forms.DateField(
+        label=_("Promised delivery date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    method = forms.ChoiceField(
+        label=_("Confirmed by"),
+        required=False,
+        choices=[
+            (VerificationMethod.PHONE, VerificationMethod.PHONE.label),
+            (VerificationMethod.EMAIL, VerificationMethod.EMAIL.label),
+        ],
+    )
+    agreed = forms.CharField(label=_("What was agreed"), required=False, max_length=2000)
+
+    def action_fields(self):
+        data = self.cleaned_data
+        if data["action"] != "confirm":
+            return {}
+        return {
+            "promised_date": data["promised_date"],
+            "method": data["method"] or VerificationMethod.PHONE,
+            "agreed": data["agreed"],
+        }
+
+
+class VerifyForm(forms.Form):
+    contact = forms.BooleanField(label=_("Contact details checked"), required=False)
+    address = forms.BooleanField(label=_("Delivery address checked"), required=False)
+    method = forms.ChoiceField(
+        label=_("How"),
+        choices=[
+            (VerificationMethod.PHONE, VerificationMethod.PHONE.label),
+            (VerificationMethod.EMAIL, VerificationMethod.EMAIL.label),
+        ],
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000)
 
 
 class CommentForm(forms.Form):

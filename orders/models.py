@@ -1,6 +1,7 @@
 """The order spine: customers, products, orders, lines, the timeline and the process."""
 
 import secrets
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -34,12 +35,20 @@ def format_address(province, city, district, street) -> str:
     return " ".join(p for p in parts if p)
 
 
+# Fixed here (not read from settings) so migrations do not depend on the environment.
+LANGUAGE_CHOICES = [
+    ("zh-hans", _("Simplified Chinese")),
+    ("zh-hant", _("Traditional Chinese")),
+    ("en", _("English")),
+]
+
+
 class Customer(models.Model):
     name = models.CharField(_("name"), max_length=120)
     phone = models.CharField(_("phone"), max_length=32, db_index=True)
     email = models.EmailField(_("email"), blank=True, db_index=True)
     language = models.CharField(
-        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+        _("language"), max_length=10, choices=LANGUAGE_CHOICES, default="zh-hans"
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
 
@@ -181,6 +190,13 @@ class Order(ConcurrentTransitionMixin, models.Model):
     idempotency_key = models.CharField(
         max_length=64, null=True, blank=True, unique=True, editable=False
     )
+    # Sales verifies the contact details and the address before confirming.
+    contact_verified_at = models.DateTimeField(_("contact verified"), null=True, blank=True)
+    address_verified_at = models.DateTimeField(_("address verified"), null=True, blank=True)
+    promised_date = models.DateField(_("promised delivery date"), null=True, blank=True)
+    callback_requested_at = models.DateTimeField(
+        _("customer asked for a call"), null=True, blank=True
+    )
     # The clock of the current process step: when the order entered its state,
     # and when the deadline sweep found it late (once per state).
     step_started_at = models.DateTimeField(_("step started"), default=timezone.now)
@@ -228,6 +244,10 @@ class Order(ConcurrentTransitionMixin, models.Model):
             self.delivery_province, self.delivery_city, self.delivery_district, self.delivery_street
         )
 
+    @property
+    def is_verified(self) -> bool:
+        return bool(self.contact_verified_at and self.address_verified_at)
+
     def _enter_step(self):
         self.step_started_at = timezone.now()
         self.step_overdue_at = None
@@ -239,9 +259,11 @@ class Order(ConcurrentTransitionMixin, models.Model):
         source=Status.PLACED,
         target=Status.CONFIRMED,
         permission="orders.confirm_order",
-        custom={"label": _("Confirm order"), "style": "primary"},
+        conditions=[lambda order: order.is_verified],
+        custom={"label": _("Confirm order"), "style": "primary", "form": "confirm"},
     )
-    def confirm(self):
+    def confirm(self, promised_date=None):
+        self.promised_date = promised_date
         self._enter_step()
 
     @transition(
@@ -428,7 +450,12 @@ class OrderEvent(models.Model):
             return gettext("Order placed")
         if self.kind == EventKind.TRANSITION:
             return Status(self.to_status).label
-        return self.note
+        if self.code == "verified":
+            return gettext("Contact and address checked")
+        if self.code == "callback_requested":
+            return gettext("The customer asked to be called back")
+        # Never the free-text note: it may be internal.
+        return EventKind(self.kind).label
 
 
 class StepCode(models.TextChoices):
@@ -454,6 +481,10 @@ STEP_FOR_STATUS = {
 }
 
 
+MIN_TARGET = timedelta(minutes=1)
+MAX_TARGET = timedelta(days=365)
+
+
 class ProcessStep(models.Model):
     """One documented step of the process: owner, how it is done, its target time, notes.
 
@@ -470,7 +501,11 @@ class ProcessStep(models.Model):
         _("target time"),
         null=True,
         blank=True,
-        help_text=_("How long the step may take, e.g. 24:00:00 for 24 hours. Empty: no clock."),
+        validators=[MinValueValidator(MIN_TARGET), MaxValueValidator(MAX_TARGET)],
+        help_text=_(
+            "How long the step may take, e.g. 24:00:00 for 24 hours (1 minute to 365 days). "
+            "Empty: no clock."
+        ),
     )
     warning_percent = models.PositiveSmallIntegerField(
         _("due soon at (percent of target)"),
@@ -487,7 +522,12 @@ class ProcessStep(models.Model):
             models.CheckConstraint(
                 condition=models.Q(warning_percent__gte=1, warning_percent__lte=99),
                 name="processstep_warning_percent_range",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(target__isnull=True)
+                | models.Q(target__gte=MIN_TARGET, target__lte=MAX_TARGET),
+                name="processstep_target_range",
+            ),
         ]
 
     def __str__(self):
@@ -498,8 +538,44 @@ class ProcessStep(models.Model):
         return [status for status, code in STEP_FOR_STATUS.items() if code == self.code]
 
 
+class VerificationMethod(models.TextChoices):
+    PHONE = "phone", _("Phone call")
+    EMAIL = "email", _("Email")
+    LINK = "link", _("Customer's confirmation link")
+
+
+class DeliveryPromise(models.Model):
+    """Every delivery date promised to the customer, in order; the last one holds."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="promises", verbose_name=_("order")
+    )
+    date = models.DateField(_("promised delivery date"))
+    method = models.CharField(_("agreed by"), max_length=10, choices=VerificationMethod.choices)
+    agreed = models.TextField(_("what was agreed"), blank=True)
+    note = models.TextField(_("note"), blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("delivery promise")
+        verbose_name_plural = _("delivery promises")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.order.number} · {self.date}"
+
+
 class NotificationKind(models.TextChoices):
     ORDER_RECEIVED = "order_received", _("Order received")
+    ORDER_CONFIRMED = "order_confirmed", _("Order confirmed")
 
 
 class Notification(models.Model):

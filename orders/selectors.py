@@ -99,7 +99,11 @@ def order_for_staff(number: str) -> Order:
 def available_actions(order: Order, user) -> list[dict]:
     """The transitions ``user`` may take on ``order`` now, straight from the state machine."""
     actions = []
-    for transition in order.get_available_user_status_transitions(user):
+    # Offered when the role and state allow it, even if a condition (verification)
+    # still blocks it: the page then says what is missing instead of hiding the step.
+    for transition in order.get_all_status_transitions():
+        if transition.source not in (order.status, "*") or not transition.has_perm(order, user):
+            continue
         custom = transition.custom
         actions.append(
             {
@@ -107,6 +111,7 @@ def available_actions(order: Order, user) -> list[dict]:
                 "label": custom.get("label", transition.name),
                 "style": custom.get("style", "primary"),
                 "needs_note": bool(custom.get("needs_note")),
+                "form": custom.get("form", ""),
                 "target": transition.target,
             }
         )
@@ -125,7 +130,11 @@ def order_for_public(number: str, token: str) -> Order:
 
 def public_timeline(order: Order) -> list[OrderEvent]:
     """Customer-facing events only: no comments, no notes, no staff names."""
-    return list(order.events.filter(public=True).only("created_at", "kind", "to_status", "data"))
+    return list(
+        order.events.filter(public=True).only(
+            "order_id", "created_at", "kind", "code", "to_status", "data"
+        )
+    )
 
 
 def masked_first_name(full_name: str) -> str:
@@ -137,3 +146,15 @@ def masked_first_name(full_name: str) -> str:
         return name.split()[0]
     # Chinese names: keep the family name, mask the given name.
     return name[0] + "*" * (len(name) - 1)
+
+
+def order_from_confirm_link(token: str) -> Order:
+    """The order behind a customer's confirmation link; raises signing errors for a
+    tampered or expired link, and Http404 when the order does not match it."""
+    from .links import read_confirm_token
+
+    order_id, secret = read_confirm_token(token)
+    order = Order.objects.select_related("customer").filter(pk=order_id).first()
+    if order is None or not hmac.compare_digest(order.public_token[:12], secret):
+        raise Http404
+    return order

@@ -8,6 +8,7 @@ leaves the database (signals to other apps, emails, tasks).
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -17,10 +18,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 
-from .clock import clock_for, steps_by_code
+from .clock import annotate_due_at, clock_for, steps_by_code
 from .models import (
+    OPEN_STATUSES,
     Channel,
     Customer,
+    DeliveryPromise,
     EventKind,
     Notification,
     NotificationKind,
@@ -30,6 +33,7 @@ from .models import (
     OrderSequence,
     Product,
     Status,
+    VerificationMethod,
 )
 from .signals import order_transitioned
 
@@ -180,6 +184,8 @@ def place_order(
             )
         if not 1 <= line.quantity <= 100_000:
             raise OrderActionError(_("Quantities must be between 1 and 100,000."))
+    if len({line.product.currency for line in lines}) > 1:
+        raise OrderActionError(_("All goods of one order must be priced in the same currency."))
 
     with transaction.atomic():
         now = timezone.now()
@@ -229,7 +235,7 @@ def place_order(
         )
         notify_customer(order, NotificationKind.ORDER_RECEIVED)
         transaction.on_commit(
-            lambda: order_transitioned.send(
+            lambda: order_transitioned.send_robust(
                 sender=Order,
                 order_id=order.pk,
                 transition="place",
@@ -245,15 +251,29 @@ def place_order(
 # Transitions
 
 
-def _transition(order_id, name: str, *, by, note: str = "", expected_status=None) -> Order:
+def _transition(
+    order_id,
+    name: str,
+    *,
+    by,
+    note: str = "",
+    expected_status=None,
+    arguments=None,
+    check=None,
+    after=None,
+) -> Order:
     """Lock the order, check the rule and the user's permission, transition, save,
     write the timeline event, and signal other apps after commit.
+
+    ``arguments`` go to the transition method; ``check(order)`` may refuse before
+    anything changes; ``after(order)`` writes related rows in the same transaction.
+    ``by=None`` is the system or the customer (through a signed link).
 
     Raises TransitionNotAllowed (wrong state), TransitionForbidden (wrong role),
     OrderChanged (the order moved since the user saw it) or OrderActionError.
     """
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order_id)
+        order = Order.objects.select_for_update().select_related("customer").get(pk=order_id)
         if expected_status and order.status != expected_status:
             raise OrderChanged(
                 _(
@@ -264,6 +284,8 @@ def _transition(order_id, name: str, *, by, note: str = "", expected_status=None
             )
         method = getattr(order, name)
         meta = method._django_fsm.get_transition(order.status)
+        if check is not None and meta is not None:
+            check(order)
         if not can_proceed(method):
             raise TransitionNotAllowed(
                 _("Order %(number)s is %(status)s: this action is not possible now.")
@@ -275,7 +297,7 @@ def _transition(order_id, name: str, *, by, note: str = "", expected_status=None
         if meta.custom.get("needs_note") and not note:
             raise OrderActionError(_("Please give a reason."))
         from_status = order.status
-        method()
+        method(**(arguments or {}))
         try:
             with transaction.atomic():
                 order.save()
@@ -294,9 +316,11 @@ def _transition(order_id, name: str, *, by, note: str = "", expected_status=None
             public=True,
             created_at=order.step_started_at,
         )
+        if after is not None:
+            after(order)
         to_status = order.status
         transaction.on_commit(
-            lambda: order_transitioned.send(
+            lambda: order_transitioned.send_robust(
                 sender=Order,
                 order_id=order.pk,
                 transition=name,
@@ -308,9 +332,53 @@ def _transition(order_id, name: str, *, by, note: str = "", expected_status=None
     return order
 
 
-def confirm_order(order_id, *, by, note="", expected_status=None) -> Order:
-    """Sales confirms the order with the customer: placed -> confirmed."""
-    return _transition(order_id, "confirm", by=by, note=note, expected_status=expected_status)
+def _require_verified(order):
+    if not order.is_verified:
+        raise TransitionNotAllowed(
+            _("Verify the customer's contact details and address before confirming.")
+        )
+
+
+def confirm_order(
+    order_id,
+    *,
+    by,
+    promised_date=None,
+    method=VerificationMethod.PHONE,
+    agreed="",
+    note="",
+    expected_status=None,
+) -> Order:
+    """Sales confirms the order with the customer: placed -> confirmed.
+
+    Records how it was confirmed, what was agreed and the promised delivery date (kept
+    in the order's promise history), closes nothing else, and emails the customer the
+    confirmation after commit. Raises OrderActionError without a promised date in the
+    future, TransitionNotAllowed before contact and address are verified.
+    """
+    if promised_date is None:
+        raise OrderActionError(_("Enter the delivery date promised to the customer."))
+    if promised_date < timezone.localdate():
+        raise OrderActionError(_("The promised delivery date cannot be in the past."))
+    if method not in VerificationMethod.values:
+        raise OrderActionError(_("Choose how the customer confirmed."))
+
+    def record(order):
+        DeliveryPromise.objects.create(
+            order=order, date=promised_date, method=method, agreed=agreed, note=note, by=by
+        )
+        notify_customer(order, NotificationKind.ORDER_CONFIRMED)
+
+    return _transition(
+        order_id,
+        "confirm",
+        by=by,
+        note=note,
+        expected_status=expected_status,
+        arguments={"promised_date": promised_date},
+        check=_require_verified,
+        after=record,
+    )
 
 
 def cancel_order(order_id, *, by, note="", expected_status=None) -> Order:
@@ -363,13 +431,96 @@ ACTIONS = {
 }
 
 
-def perform_action(order_id, name: str, *, by, note="", expected_status=None) -> Order:
-    """Run the action called ``name``; unknown names are refused, never getattr'd."""
+def perform_action(order_id, name: str, *, by, note="", expected_status=None, **fields) -> Order:
+    """Run the action called ``name``; unknown names are refused, never getattr'd.
+    ``fields`` are the action's own inputs (the promised date of a confirmation)."""
     try:
         action = ACTIONS[name]
     except KeyError:
         raise OrderActionError(_("Unknown action.")) from None
-    return action(order_id, by=by, note=note, expected_status=expected_status)
+    return action(order_id, by=by, note=note, expected_status=expected_status, **fields)
+
+
+# ---------------------------------------------------------------------------
+# Verification and the customer's own answers
+
+
+def verify_order(order_id, *, by, contact=False, address=False, method="", note="") -> Order:
+    """Sales records that it checked the contact details and/or the delivery address
+    (who, when, how), on the timeline. Only while the order is placed."""
+    if not (contact or address):
+        raise OrderActionError(_("Tick what you verified: contact details, address or both."))
+    if method not in (VerificationMethod.PHONE, VerificationMethod.EMAIL):
+        raise OrderActionError(_("Choose how you verified."))
+    if by is not None and not by.has_perm("orders.confirm_order"):
+        raise TransitionForbidden(_("Your role may not verify orders."))
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status != Status.PLACED:
+            raise TransitionNotAllowed(_("Only orders waiting for confirmation are verified."))
+        now = timezone.now()
+        fields = []
+        if contact:
+            order.contact_verified_at = now
+            fields.append("contact_verified_at")
+        if address:
+            order.address_verified_at = now
+            fields.append("address_verified_at")
+        order.save(update_fields=fields)
+        OrderEvent.objects.create(
+            order=order,
+            actor=by,
+            kind=EventKind.SYSTEM,
+            code="verified",
+            data={"contact": bool(contact), "address": bool(address), "method": method},
+            note=(note or "").strip(),
+            created_at=now,
+        )
+    return order
+
+
+def confirm_by_customer(order_id) -> Order:
+    """The customer confirms through the signed link in the order-received email.
+
+    Their answer verifies the contact (they got the email) and the address (they saw
+    it), and the delivery date shown to them becomes the promise.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status != Status.PLACED:
+            raise TransitionNotAllowed(_("This order has already been answered."))
+        now = timezone.now()
+        order.contact_verified_at = order.contact_verified_at or now
+        order.address_verified_at = order.address_verified_at or now
+        order.save(update_fields=["contact_verified_at", "address_verified_at"])
+        return confirm_order(
+            order.pk,
+            by=None,
+            promised_date=proposed_delivery_date(order),
+            method=VerificationMethod.LINK,
+            agreed=_("Confirmed by the customer online."),
+        )
+
+
+def request_callback(order_id) -> Order:
+    """The customer asks Sales to call before confirming (from the signed link)."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status != Status.PLACED:
+            raise TransitionNotAllowed(_("This order has already been answered."))
+        if order.callback_requested_at is None:
+            order.callback_requested_at = timezone.now()
+            order.save(update_fields=["callback_requested_at"])
+            OrderEvent.objects.create(order=order, kind=EventKind.SYSTEM, code="callback_requested")
+    return order
+
+
+def proposed_delivery_date(order):
+    """The date shown to a customer confirming online: their wish, else the lead time."""
+    earliest = timezone.localdate() + timedelta(days=settings.O2D_DELIVERY_LEAD_DAYS)
+    if order.requested_date and order.requested_date >= earliest:
+        return order.requested_date
+    return earliest
 
 
 # ---------------------------------------------------------------------------
@@ -439,9 +590,10 @@ def mark_overdue_steps(now=None) -> int:
     now = now or timezone.now()
     steps = steps_by_code()
     marked = 0
-    candidates = Order.objects.filter(step_overdue_at__isnull=True).exclude(
-        status__in=[Status.CLOSED, Status.CANCELLED]
-    )
+    # Only orders already past their deadline, found by the database.
+    candidates = annotate_due_at(
+        Order.objects.filter(step_overdue_at__isnull=True, status__in=OPEN_STATUSES), steps
+    ).filter(due_at__lte=now)
     for order in candidates.only("pk", "status", "step_started_at").iterator():
         clock = clock_for(order, steps, now)
         if clock is None or clock.state != "late":

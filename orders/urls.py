@@ -1,20 +1,27 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from . import views
+from .converters import OrderNumberConverter, SignedConverter, TokenConverter
+
+register_converter(OrderNumberConverter, "order_number")
+register_converter(TokenConverter, "token")
+register_converter(SignedConverter, "signed")
 
 urlpatterns = [
     path("sales/", views.SalesDashboard.as_view(), name="sales_dashboard"),
     path("manager/", views.ManagerDashboard.as_view(), name="manager_dashboard"),
     path("orders/", views.order_list, name="order_list"),
     path("orders/new/", views.order_create, name="order_create"),
-    path("orders/<str:number>/", views.order_detail, name="order_detail"),
-    path("orders/<str:number>/action/", views.order_action, name="order_action"),
-    path("orders/<str:number>/comment/", views.order_comment, name="order_comment"),
+    path("orders/<order_number:number>/", views.order_detail, name="order_detail"),
+    path("orders/<order_number:number>/action/", views.order_action, name="order_action"),
+    path("orders/<order_number:number>/comment/", views.order_comment, name="order_comment"),
+    path("orders/<order_number:number>/verify/", views.order_verify, name="order_verify"),
     path("process/", views.process, name="process"),
-    path("status/<str:number>/<str:token>/", views.public_status, name="public_status"),
+    path("status/<order_number:number>/<token:token>/", views.public_status, name="public_status"),
     path("order/", views.online_order, name="online_order"),
+    path("confirm/<signed:token>/", views.customer_confirm, name="customer_confirm"),
     path(
-        "order/received/<str:number>/<str:token>/",
+        "order/received/<order_number:number>/<token:token>/",
         views.online_order_received,
         name="online_order_received",
     ),

@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,6 +22,7 @@ from .forms import (
     OrderFilterForm,
     StaffOrderForm,
     TransitionForm,
+    VerifyForm,
 )
 from .models import Channel, Order, ProcessStep, Product, Status
 from .process import state_diagram
@@ -139,6 +141,11 @@ def _render_detail(request, order_number, *, status=200, comment_form=None):
     context = {
         "order": order,
         "actions": selectors.available_actions(order, request.user),
+        "can_verify": order.status == Status.PLACED
+        and request.user.has_perm("orders.confirm_order"),
+        "verify_form": VerifyForm(),
+        "proposed_date": services.proposed_delivery_date(order),
+        "promises": order.promises.select_related("by"),
         "comment_form": comment_form or CommentForm(),
         "can_comment": request.user.has_perm("orders.comment_order"),
         "status_url": settings.SITE_URL.rstrip("/") + order.get_public_url(),
@@ -174,6 +181,7 @@ def order_action(request, number):
             by=request.user,
             note=form.cleaned_data["note"],
             expected_status=form.cleaned_data["expected_status"],
+            **form.action_fields(),
         )
     except services.OrderActionError as error:
         messages.error(request, error.message)
@@ -185,6 +193,23 @@ def order_action(request, number):
         % {"number": order.number, "status": order.get_status_display()},
     )
     return redirect("order_detail", number=number)
+
+
+@require_POST
+@sales_required
+def order_verify(request, number):
+    order = get_object_or_404(Order, number=number)
+    form = VerifyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The request was incomplete. Nothing was done."))
+        return _render_detail(request, number, status=400)
+    try:
+        services.verify_order(order.pk, by=request.user, **form.cleaned_data)
+    except services.OrderActionError as error:
+        messages.error(request, error.message)
+        return _render_detail(request, number, status=ERROR_STATUS.get(type(error), 400))
+    messages.success(request, _("Verification recorded."))
+    return redirect(order)
 
 
 @require_POST
@@ -372,6 +397,47 @@ def online_order_received(request, number, token):
             "lines": order.lines.all(),
             "status_url": settings.SITE_URL.rstrip("/") + order.get_public_url(),
         },
+    )
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def customer_confirm(request, token):
+    """The customer's answer from the order-received email: confirm, or ask for a call.
+    The link is signed and expires; a tampered link is 400, an expired one 410."""
+    try:
+        order = selectors.order_from_confirm_link(token)
+    except signing.SignatureExpired:
+        return render(request, "orders/confirm_link_invalid.html", {"expired": True}, status=410)
+    except signing.BadSignature:
+        return render(request, "orders/confirm_link_invalid.html", {"expired": False}, status=400)
+    status = 200
+    if request.method == "POST":
+        answer = request.POST.get("answer")
+        try:
+            if answer == "confirm":
+                services.confirm_by_customer(order.pk)
+            elif answer == "callback":
+                services.request_callback(order.pk)
+            else:
+                raise services.OrderActionError(_("Please choose one of the two answers."))
+        except services.OrderActionError as error:
+            messages.error(request, error.message)
+            status = 409 if isinstance(error, services.TransitionNotAllowed) else 400
+        else:
+            return redirect("customer_confirm", token=token)
+        order.refresh_from_db()
+    response = render(
+        request,
+        "orders/customer_confirm.html",
+        {
+            "order": order,
+            "lines": order.lines.all(),
+            "proposed_date": services.proposed_delivery_date(order),
+            "status_url": order.get_public_url(),
+        },
+        status=status,
     )
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Cache-Control"] = "private, no-store"

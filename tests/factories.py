@@ -1,11 +1,13 @@
 """factory_boy factories and helpers. Orders are created through the services, so
 tests start from orders exactly like the ones the system makes."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from orders import services
 from orders.models import Customer, Product, Status
@@ -64,12 +66,13 @@ DELIVERY = services.DeliveryDetails(
 )
 
 
-def place(customer=None, lines=None, channel="phone", by=None, **kwargs):
-    """Place an order through the service with sensible defaults."""
+def place(customer=None, lines=None, channel="phone", by=None, verified=True, **kwargs):
+    """Place an order through the service with sensible defaults; by default Sales has
+    already verified its contact details and address."""
     customer = customer or CustomerFactory()
     if lines is None:
         lines = [services.LineRequest(ProductFactory(), 2)]
-    return services.place_order(
+    order = services.place_order(
         customer=customer,
         channel=channel,
         lines=lines,
@@ -77,6 +80,13 @@ def place(customer=None, lines=None, channel="phone", by=None, **kwargs):
         by=by,
         **kwargs,
     )
+    if verified:
+        order = services.verify_order(order.pk, by=None, contact=True, address=True, method="phone")
+    return order
+
+
+def promise_date():
+    return timezone.localdate() + timedelta(days=3)
 
 
 # The transitions that lead from placed to each state.
@@ -95,7 +105,8 @@ PATH_TO = {
 def order_in_status(status, *, by, **kwargs):
     order = place(by=by, **kwargs)
     for name in PATH_TO[status]:
-        services.perform_action(order.pk, name, by=by, note="test reason")
+        fields = {"promised_date": promise_date()} if name == "confirm" else {}
+        services.perform_action(order.pk, name, by=by, note="test reason", **fields)
     order.refresh_from_db()
     assert order.status == status
     return order

@@ -222,7 +222,8 @@ def test_order_from_placed_to_closed(live_server, page: Page, browser, staff):
             # Closed: the clock has stopped, nobody has anything left to do.
             expect(page.locator("#step-clock")).to_have_count(0)
             assert offered_actions(page) == set()
-            expect(page.locator("#timeline ol.timeline > li")).to_have_count(6)
+            # Six steps on the main path, plus Sales' verification of the contact details.
+            expect(page.locator("#timeline ol.timeline > li")).to_have_count(7)
             staff_html = page.content()
 
         if role == "Sales":

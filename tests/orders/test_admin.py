@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from orders.models import Status
 from orders.roles import Role
-from tests.factories import make_user
+from tests.factories import make_user, promise_date
 
 
 @pytest.fixture
@@ -26,7 +26,10 @@ def test_admin_transition_goes_through_the_service(client, admin_user, order_in)
     order = order_in(Status.PLACED)
     client.force_login(admin_user)
     url = reverse("admin:orders_order_transition", args=[order.pk])
-    response = client.post(url, {"action": "confirm", "expected_status": "placed"})
+    response = client.post(
+        url,
+        {"action": "confirm", "expected_status": "placed", "promised_date": promise_date()},
+    )
     assert response.status_code == 302
     order.refresh_from_db()
     assert order.status == Status.CONFIRMED
@@ -44,22 +47,22 @@ def test_admin_transition_checks_the_role(client, order_in):
     assert response.status_code == 200
     order.refresh_from_db()
     assert order.status == Status.CONFIRMED
-    assert order.events.count() == 2
+    assert order.events.count() == 3  # placed, verified, confirmed
 
 
 @pytest.mark.django_db
 def test_bulk_action_reports_orders_in_the_wrong_state(client, admin_user, order_in):
-    placed, shipped = order_in(Status.PLACED), order_in(Status.SHIPPED)
+    confirmed, shipped = order_in(Status.CONFIRMED), order_in(Status.SHIPPED)
     client.force_login(admin_user)
     response = client.post(
         reverse("admin:orders_order_changelist"),
-        {"action": "action_confirm", "_selected_action": [placed.pk, shipped.pk]},
+        {"action": "action_pick", "_selected_action": [confirmed.pk, shipped.pk]},
         follow=True,
     )
     assert response.status_code == 200
-    placed.refresh_from_db()
+    confirmed.refresh_from_db()
     shipped.refresh_from_db()
-    assert placed.status == Status.CONFIRMED
+    assert confirmed.status == Status.PICKED
     assert shipped.status == Status.SHIPPED
     assert shipped.number in response.text
 
@@ -81,3 +84,16 @@ def test_admin_lists_search_and_filter(client, admin_user, order_in, model):
     client.force_login(admin_user)
     url = reverse(f"admin:orders_{model}_changelist")
     assert client.get(url, {"q": "王"}).status_code == 200
+
+
+@pytest.mark.django_db
+def test_admin_transition_with_bad_input_changes_nothing(client, admin_user, order_in):
+    order = order_in(Status.CONFIRMED)
+    client.force_login(admin_user)
+    url = reverse("admin:orders_order_transition", args=[order.pk])
+    response = client.post(
+        url, {"action": "backorder", "expected_status": "confirmed", "note": "a\x00b"}
+    )
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.status == Status.CONFIRMED

@@ -85,7 +85,9 @@ def test_sweep_at_23_25_hours_and_again(t0, users):
 
     # Confirming starts a new step with a fresh clock; it can be late again later.
     with time_machine.travel(t0 + timedelta(hours=26), tick=False):
-        services.confirm_order(order.pk, by=users[Role.SALES])
+        services.confirm_order(
+            order.pk, by=users[Role.SALES], promised_date=timezone.localdate() + timedelta(days=3)
+        )
     with time_machine.travel(t0 + timedelta(hours=26 + 25), tick=False):
         assert services.mark_overdue_steps() == 1
     assert order.events.filter(code="step_overdue").count() == 2

@@ -1,13 +1,14 @@
 import pytest
 from django.contrib.auth import authenticate
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from orders.models import Order, Status
 from orders.roles import Role, has_role
 
 
 @pytest.mark.django_db
-def test_seed_demo_gives_a_login_per_role_and_orders_in_every_state():
+def test_seed_demo_gives_a_login_per_role_and_orders_in_every_state(settings):
+    settings.DEBUG = True
     call_command("seed_demo")
     for username, role in [
         ("sales", Role.SALES),
@@ -29,3 +30,11 @@ def test_seed_demo_gives_a_login_per_role_and_orders_in_every_state():
     count = Order.objects.count()
     call_command("seed_demo")
     assert Order.objects.count() == count
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_production_settings(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError):
+        call_command("seed_demo")
+    assert not Order.objects.exists()

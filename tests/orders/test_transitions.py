@@ -5,6 +5,7 @@ import pytest
 from orders import services
 from orders.models import EventKind, Order, OrderEvent, Status
 from orders.roles import Role
+from tests.factories import promise_date
 
 # Which role may take each transition, and from which states (the business rules).
 RULES = {
@@ -39,8 +40,9 @@ def test_transition_matrix(name, source, role, users, order_in):
     right_state = source in sources
     right_role = role in roles or role == Role.MANAGER
 
+    fields = {"promised_date": promise_date()} if name == "confirm" else {}
     if right_state and right_role:
-        services.perform_action(order.pk, name, by=users[role], note="a reason")
+        services.perform_action(order.pk, name, by=users[role], note="a reason", **fields)
         order.refresh_from_db()
         assert order.status == TARGET[name]
         assert order.events.count() == events_before + 1
@@ -48,7 +50,7 @@ def test_transition_matrix(name, source, role, users, order_in):
 
     expected = services.TransitionNotAllowed if not right_state else services.TransitionForbidden
     with pytest.raises(expected) as refused:
-        services.perform_action(order.pk, name, by=users[role], note="a reason")
+        services.perform_action(order.pk, name, by=users[role], note="a reason", **fields)
     assert str(refused.value.message)
     order.refresh_from_db()
     assert order.status == source
@@ -69,7 +71,8 @@ def test_each_transition_writes_one_event_with_who_from_to_and_note(users, order
     ]
     for name, role in path:
         before = order.status
-        services.perform_action(order.pk, name, by=users[role], note=f"note for {name}")
+        fields = {"promised_date": promise_date()} if name == "confirm" else {}
+        services.perform_action(order.pk, name, by=users[role], note=f"note for {name}", **fields)
         event = OrderEvent.objects.filter(order=order).latest("created_at", "pk")
         assert (event.kind, event.from_status, event.to_status) == (
             EventKind.TRANSITION,
@@ -96,7 +99,7 @@ def test_cancel_and_backorder_require_a_reason(users, order_in):
 @pytest.mark.django_db
 def test_stale_expected_status_is_refused_as_changed(users, order_in):
     order = order_in(Status.PLACED)
-    services.confirm_order(order.pk, by=users[Role.SALES])
+    services.confirm_order(order.pk, by=users[Role.SALES], promised_date=promise_date())
     with pytest.raises(services.OrderChanged):
         services.cancel_order(
             order.pk, by=users[Role.SALES], note="too late", expected_status=Status.PLACED
@@ -124,7 +127,59 @@ def test_status_field_is_protected_from_direct_assignment(order_in):
 def test_entering_a_state_restarts_the_step_clock(users, order_in):
     order = order_in(Status.PLACED)
     started = order.step_started_at
-    services.confirm_order(order.pk, by=users[Role.SALES])
+    services.confirm_order(order.pk, by=users[Role.SALES], promised_date=promise_date())
     order.refresh_from_db()
     assert order.step_started_at > started
     assert order.step_overdue_at is None
+
+
+@pytest.mark.django_db
+def test_confirm_needs_verified_contact_and_address(users):
+    from tests.factories import place
+
+    order = place(verified=False)
+    sales = users[Role.SALES]
+    with pytest.raises(services.TransitionNotAllowed):
+        services.confirm_order(order.pk, by=sales, promised_date=promise_date())
+    services.verify_order(order.pk, by=sales, contact=True, method="phone")
+    with pytest.raises(services.TransitionNotAllowed):
+        services.confirm_order(order.pk, by=sales, promised_date=promise_date())
+    services.verify_order(order.pk, by=sales, address=True, method="email", note="地址已核对")
+    services.confirm_order(order.pk, by=sales, promised_date=promise_date(), agreed="2 箱")
+    order.refresh_from_db()
+    assert order.status == Status.CONFIRMED
+    assert order.promised_date == promise_date()
+    promise = order.promises.get()
+    assert (promise.date, promise.by, promise.agreed) == (promise_date(), sales, "2 箱")
+    verified = order.events.filter(code="verified")
+    assert [e.data for e in verified] == [
+        {"contact": True, "address": False, "method": "phone"},
+        {"contact": False, "address": True, "method": "email"},
+    ]
+
+
+@pytest.mark.django_db
+def test_confirm_refuses_missing_or_past_promised_date(users, order_in):
+    import datetime
+
+    order = order_in(Status.PLACED)
+    sales = users[Role.SALES]
+    with pytest.raises(services.OrderActionError):
+        services.confirm_order(order.pk, by=sales)
+    with pytest.raises(services.OrderActionError):
+        services.confirm_order(order.pk, by=sales, promised_date=datetime.date(2020, 1, 1))
+    order.refresh_from_db()
+    assert order.status == Status.PLACED
+    assert not order.promises.exists()
+
+
+@pytest.mark.django_db
+def test_only_sales_verifies_and_only_placed_orders(users, order_in):
+    order = order_in(Status.PLACED)
+    with pytest.raises(services.TransitionForbidden):
+        services.verify_order(order.pk, by=users[Role.WAREHOUSE], contact=True, method="phone")
+    with pytest.raises(services.OrderActionError):
+        services.verify_order(order.pk, by=users[Role.SALES], method="phone")
+    confirmed = order_in(Status.CONFIRMED)
+    with pytest.raises(services.TransitionNotAllowed):
+        services.verify_order(confirmed.pk, by=users[Role.SALES], contact=True, method="phone")

@@ -11,9 +11,10 @@ from datetime import timedelta
 from decimal import Decimal
 from unittest import mock
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -148,7 +149,19 @@ def clock_at(moment):
 class Command(BaseCommand):
     help = "Create demo logins, products and about 50 orders in every state (local use only)."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Seed even with DEBUG=False (creates logins with a public password!).",
+        )
+
     def handle(self, *args, **options):
+        if not settings.DEBUG and not options["allow_production"]:
+            raise CommandError(
+                "seed_demo creates logins with a public password; it refuses to run with "
+                "DEBUG=False. Use --allow-production on a throwaway system only."
+            )
         users = self._users()
         products = self._products()
         if Order.objects.exists():
@@ -234,8 +247,21 @@ class Command(BaseCommand):
             for name, gap in zip(path, gaps, strict=True):
                 at += gap
                 with clock_at(at):
+                    fields = {}
+                    if name == "confirm":
+                        services.verify_order(
+                            order.pk, by=users["sales"], contact=True, address=True, method="phone"
+                        )
+                        fields = {
+                            "promised_date": services.proposed_delivery_date(order),
+                            "agreed": "商品、数量和送货时间已与客户电话确认。",
+                        }
                     services.perform_action(
-                        order.pk, name, by=users[ACTOR_FOR[name]], note=NOTES.get(name, "")
+                        order.pk,
+                        name,
+                        by=users[ACTOR_FOR[name]],
+                        note=NOTES.get(name, ""),
+                        **fields,
                     )
             if i % 5 == 0:
                 author, text = COMMENTS[i % len(COMMENTS)]
