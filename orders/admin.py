@@ -13,12 +13,14 @@ from .models import (
     Address,
     Customer,
     DeliveryPromise,
+    FollowUp,
     Notification,
     Order,
     OrderEvent,
     OrderLine,
     ProcessStep,
     Product,
+    StepChannelTarget,
 )
 from .selectors import available_actions
 
@@ -263,9 +265,28 @@ class OrderEventAdmin(NoDeleteMixin, admin.ModelAdmin):
         return False
 
 
+class StepChannelTargetInline(admin.TabularInline):
+    model = StepChannelTarget
+    extra = 0
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["order", "step", "assignee", "due_at", "done_at", "escalated_at"]
+    list_filter = ["step", "done_at", "escalated_at", "assignee"]
+    search_fields = ["order__number", "order__customer__name"]
+    list_select_related = ["order", "assignee"]
+    readonly_fields = ["order", "step", "step_started_at", "created_at", "done_at", "escalated_at"]
+    fields = [*readonly_fields, "assignee", "due_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
 @admin.register(ProcessStep)
 class ProcessStepAdmin(TranslationAdmin):
-    list_display = ["position", "name", "role", "target", "warning_percent"]
+    list_display = ["position", "name", "role", "target", "warning_percent", "follow_up_within"]
+    inlines = [StepChannelTargetInline]
     list_filter = ["role"]
     search_fields = ["name", "how", "notes"]
     readonly_fields = ["code", "position"]

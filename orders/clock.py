@@ -26,6 +26,7 @@ class ClockState(models.TextChoices):
 @dataclass(frozen=True)
 class StepClock:
     step: ProcessStep
+    target: timedelta
     started_at: datetime
     due_at: datetime
     state: str
@@ -45,12 +46,13 @@ class StepClock:
 
     @property
     def percent_used(self) -> int:
-        target = self.step.target.total_seconds()
+        target = self.target.total_seconds()
         return min(100, max(0, round(100 * self.elapsed.total_seconds() / target)))
 
 
 def steps_by_code() -> dict[str, ProcessStep]:
-    return {step.code: step for step in ProcessStep.objects.all()}
+    steps = ProcessStep.objects.prefetch_related("channel_targets")
+    return {step.code: step for step in steps}
 
 
 def step_for_status(status: str, steps: dict[str, ProcessStep] | None = None):
@@ -61,11 +63,11 @@ def step_for_status(status: str, steps: dict[str, ProcessStep] | None = None):
     return steps.get(code)
 
 
-def clock_state(step: ProcessStep, started_at: datetime, now: datetime) -> str:
+def clock_state(step: ProcessStep, target, started_at: datetime, now: datetime) -> str:
     elapsed = now - started_at
-    if elapsed >= step.target:
+    if elapsed >= target:
         return ClockState.LATE
-    if elapsed >= step.target * step.warning_percent / 100:
+    if elapsed >= target * step.warning_percent / 100:
         return ClockState.DUE_SOON
     return ClockState.ON_TIME
 
@@ -73,33 +75,39 @@ def clock_state(step: ProcessStep, started_at: datetime, now: datetime) -> str:
 def clock_for(order, steps: dict[str, ProcessStep] | None = None, now=None) -> StepClock | None:
     """The clock of ``order``'s current step, or None when the step has no target."""
     step = step_for_status(order.status, steps)
-    if step is None or step.target is None:
+    target = step.target_for(order.channel) if step is not None else None
+    if target is None:
         return None
     now = now or timezone.now()
     return StepClock(
         step=step,
+        target=target,
         started_at=order.step_started_at,
-        due_at=order.step_started_at + step.target,
-        state=clock_state(step, order.step_started_at, now),
+        due_at=order.step_started_at + target,
+        state=clock_state(step, target, order.step_started_at, now),
         now=now,
     )
 
 
 def _deadline_case(steps, fraction):
+    def deadline(step, target):
+        return ExpressionWrapper(
+            F("step_started_at") + Value(fraction(step) * target),
+            output_field=models.DateTimeField(),
+        )
+
     whens = []
     for status, code in STEP_FOR_STATUS.items():
         step = steps.get(code)
-        if step is not None and step.target is not None:
-            offset = fraction(step) * step.target
+        if step is None:
+            continue
+        # Channel overrides first: the first matching When wins.
+        for override in step.channel_targets.all():
             whens.append(
-                When(
-                    status=status,
-                    then=ExpressionWrapper(
-                        F("step_started_at") + Value(offset),
-                        output_field=models.DateTimeField(),
-                    ),
-                )
+                When(status=status, channel=override.channel, then=deadline(step, override.target))
             )
+        if step.target is not None:
+            whens.append(When(status=status, then=deadline(step, step.target)))
     return Case(*whens, default=Value(None), output_field=models.DateTimeField())
 
 

@@ -454,6 +454,10 @@ class OrderEvent(models.Model):
             return gettext("Contact and address checked")
         if self.code == "callback_requested":
             return gettext("The customer asked to be called back")
+        if self.code == "follow_up_created":
+            return gettext("Follow-up task created")
+        if self.code == "follow_up_escalated":
+            return gettext("Follow-up overdue: escalated to the managers")
         # Never the free-text note: it may be internal.
         return EventKind(self.kind).label
 
@@ -513,6 +517,26 @@ class ProcessStep(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(99)],
     )
     notes = models.TextField(_("notes"), blank=True)
+    follow_up_within = models.DurationField(
+        _("follow-up due within"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(MIN_TARGET), MaxValueValidator(MAX_TARGET)],
+        help_text=_(
+            "When the step is late, the responsible person gets a follow-up task due within "
+            "this time; an overdue follow-up is escalated to the managers. Empty: no follow-up."
+        ),
+    )
+    give_up_after = models.DurationField(
+        _("final limit"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(MIN_TARGET), MaxValueValidator(MAX_TARGET)],
+        help_text=_(
+            "Counted from the start of the step: after it, the order is listed as having no "
+            "answer and may be cancelled with a reason."
+        ),
+    )
 
     class Meta:
         verbose_name = _("process step")
@@ -536,6 +560,82 @@ class ProcessStep(models.Model):
     @property
     def statuses(self) -> list[str]:
         return [status for status, code in STEP_FOR_STATUS.items() if code == self.code]
+
+    def target_for(self, channel: str):
+        """The target time for an order of ``channel`` (an admin override, if any)."""
+        for override in self.channel_targets.all():
+            if override.channel == channel:
+                return override.target
+        return self.target
+
+
+class StepChannelTarget(models.Model):
+    """A step's target time for one order channel (e.g. phone orders confirm faster)."""
+
+    step = models.ForeignKey(
+        ProcessStep,
+        on_delete=models.CASCADE,
+        related_name="channel_targets",
+        verbose_name=_("process step"),
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    target = models.DurationField(
+        _("target time"), validators=[MinValueValidator(MIN_TARGET), MaxValueValidator(MAX_TARGET)]
+    )
+
+    class Meta:
+        verbose_name = _("target time for a channel")
+        verbose_name_plural = _("target times for a channel")
+        constraints = [
+            models.UniqueConstraint(fields=["step", "channel"], name="one_target_per_channel"),
+            models.CheckConstraint(
+                condition=models.Q(target__gte=MIN_TARGET, target__lte=MAX_TARGET),
+                name="channel_target_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.step} · {self.get_channel_display()}"
+
+
+class FollowUp(models.Model):
+    """A task for a person: the order's step is late and someone must chase it.
+
+    Created by the deadline sweep exactly once per step of an order (the unique
+    constraint on the step's start is the database's guarantee), closed when the step
+    is done, escalated to the managers when it is itself overdue.
+    """
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="follow_ups", verbose_name=_("order")
+    )
+    step = models.CharField(_("step"), max_length=20, choices=StepCode.choices)
+    step_started_at = models.DateTimeField()
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="follow_ups",
+        verbose_name=_("assigned to"),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    due_at = models.DateTimeField(_("due"), db_index=True)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        ordering = ["due_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "step", "step_started_at"], name="one_follow_up_per_step"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.order.number} · {self.get_step_display()}"
 
 
 class VerificationMethod(models.TextChoices):
@@ -576,6 +676,8 @@ class DeliveryPromise(models.Model):
 class NotificationKind(models.TextChoices):
     ORDER_RECEIVED = "order_received", _("Order received")
     ORDER_CONFIRMED = "order_confirmed", _("Order confirmed")
+    CONFIRMATION_REMINDER = "confirmation_reminder", _("Confirmation reminder")
+    ORDER_CANCELLED = "order_cancelled", _("Order cancelled")
 
 
 class Notification(models.Model):

@@ -48,11 +48,14 @@ class Queue:
 QUEUE_SIZE = 25
 
 
-def queue(key, title, statuses, *, steps=None, now=None, limit=QUEUE_SIZE) -> Queue:
-    """Orders waiting in ``statuses``, most urgent deadline first, with their clocks."""
+def queue(key, title, statuses, *, where=None, steps=None, now=None, limit=QUEUE_SIZE) -> Queue:
+    """Orders waiting in ``statuses`` (and matching ``where``), most urgent deadline
+    first, with their clocks."""
     steps = steps_by_code() if steps is None else steps
     now = now or timezone.now()
     base = Order.objects.filter(status__in=statuses)
+    if where is not None:
+        base = base.filter(where)
     orders = list(
         annotate_due_at(base.select_related("customer", "salesperson"), steps).order_by(
             "due_at", "placed_at"
@@ -158,3 +161,41 @@ def order_from_confirm_link(token: str) -> Order:
     if order is None or not hmac.compare_digest(order.public_token[:12], secret):
         raise Http404
     return order
+
+
+VERIFIED = Q(contact_verified_at__isnull=False, address_verified_at__isnull=False)
+
+
+def no_answer_filter(steps, now):
+    """Placed orders past the confirmation step's final limit (Q), or None."""
+    step = steps.get("confirmation")
+    if step is None or step.give_up_after is None:
+        return None
+    return Q(step_started_at__lte=now - step.give_up_after)
+
+
+def open_follow_ups(user, *, now=None, limit=QUEUE_SIZE):
+    """Open follow-ups for ``user`` (assigned to them, or to nobody), most urgent first."""
+    from .models import FollowUp
+
+    now = now or timezone.now()
+    qs = (
+        FollowUp.objects.filter(done_at__isnull=True)
+        .filter(Q(assignee=user) | Q(assignee__isnull=True))
+        .select_related("order__customer", "assignee")
+        .order_by("due_at")
+    )
+    items = list(qs[:limit])
+    for item in items:
+        item.overdue = item.due_at <= now
+    return items
+
+
+def escalated_follow_ups(limit=QUEUE_SIZE):
+    from .models import FollowUp
+
+    return list(
+        FollowUp.objects.filter(done_at__isnull=True, escalated_at__isnull=False)
+        .select_related("order__customer", "assignee")
+        .order_by("due_at")[:limit]
+    )

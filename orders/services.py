@@ -25,6 +25,7 @@ from .models import (
     Customer,
     DeliveryPromise,
     EventKind,
+    FollowUp,
     Notification,
     NotificationKind,
     Order,
@@ -316,6 +317,10 @@ def _transition(
             public=True,
             created_at=order.step_started_at,
         )
+        # Leaving a step closes its follow-ups: the work they chased is done.
+        FollowUp.objects.filter(order=order, done_at__isnull=True).update(
+            done_at=order.step_started_at
+        )
         if after is not None:
             after(order)
         to_status = order.status
@@ -382,8 +387,16 @@ def confirm_order(
 
 
 def cancel_order(order_id, *, by, note="", expected_status=None) -> Order:
-    """Sales cancels the order, with a reason: placed/confirmed/backordered -> cancelled."""
-    return _transition(order_id, "cancel", by=by, note=note, expected_status=expected_status)
+    """Sales cancels the order, with a reason: placed/confirmed/backordered -> cancelled.
+    The customer is told by email after commit."""
+    return _transition(
+        order_id,
+        "cancel",
+        by=by,
+        note=note,
+        expected_status=expected_status,
+        after=lambda order: notify_customer(order, NotificationKind.ORDER_CANCELLED),
+    )
 
 
 def backorder_order(order_id, *, by, note="", expected_status=None) -> Order:
@@ -594,7 +607,8 @@ def mark_overdue_steps(now=None) -> int:
     candidates = annotate_due_at(
         Order.objects.filter(step_overdue_at__isnull=True, status__in=OPEN_STATUSES), steps
     ).filter(due_at__lte=now)
-    for order in candidates.only("pk", "status", "step_started_at").iterator():
+    fields = ("pk", "status", "channel", "step_started_at", "salesperson_id")
+    for order in candidates.only(*fields).iterator():
         clock = clock_for(order, steps, now)
         if clock is None or clock.state != "late":
             continue
@@ -614,5 +628,59 @@ def mark_overdue_steps(now=None) -> int:
                 data={"step": clock.step.code, "status": order.status},
                 created_at=now,
             )
+            _open_follow_up(order, clock, now)
             marked += 1
     return marked
+
+
+def _open_follow_up(order, clock, now):
+    """The step is late: give its owner a follow-up task, and for an unconfirmed order
+    send the customer one reminder. Runs inside the sweep's claim of the order."""
+    within = clock.step.follow_up_within
+    if within is None:
+        return
+    follow_up, created = FollowUp.objects.get_or_create(
+        order_id=order.pk,
+        step=clock.step.code,
+        step_started_at=order.step_started_at,
+        defaults={"assignee_id": order.salesperson_id, "due_at": now + within, "created_at": now},
+    )
+    if not created:
+        return
+    OrderEvent.objects.create(
+        order_id=order.pk,
+        kind=EventKind.SYSTEM,
+        code="follow_up_created",
+        data={"step": clock.step.code, "due_at": follow_up.due_at.isoformat()},
+        created_at=now,
+    )
+    if order.status == Status.PLACED:
+        notify_customer(
+            Order.objects.select_related("customer").get(pk=order.pk),
+            NotificationKind.CONFIRMATION_REMINDER,
+        )
+
+
+def escalate_overdue_follow_ups(now=None) -> int:
+    """Follow-ups past their due time are escalated to the managers, once each
+    (claimed with a conditional UPDATE). Returns how many were escalated."""
+    now = now or timezone.now()
+    escalated = 0
+    overdue = FollowUp.objects.filter(
+        done_at__isnull=True, escalated_at__isnull=True, due_at__lte=now
+    ).values_list("pk", "order_id", "step")
+    for pk, order_id, step in overdue:
+        with transaction.atomic():
+            claimed = FollowUp.objects.filter(
+                pk=pk, done_at__isnull=True, escalated_at__isnull=True
+            ).update(escalated_at=now)
+            if claimed:
+                OrderEvent.objects.create(
+                    order_id=order_id,
+                    kind=EventKind.SYSTEM,
+                    code="follow_up_escalated",
+                    data={"step": step},
+                    created_at=now,
+                )
+                escalated += 1
+    return escalated

@@ -18,9 +18,12 @@ def sweep_deadlines() -> int:
     because the broker was down when the order was placed).
     """
     marked = services.mark_overdue_steps()
+    escalated = services.escalate_overdue_follow_ups()
     for notification_id in emails.unsent():
         send_customer_email.delay(notification_id)
-    logger.info("deadline sweep: %d order(s) newly late", marked)
+    logger.info(
+        "deadline sweep: %d order(s) newly late, %d follow-up(s) escalated", marked, escalated
+    )
     return marked
 
 

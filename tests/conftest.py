@@ -49,6 +49,9 @@ def _reference_data(request):
     data.create_roles(apps, None)
     data.seed_process(apps, None)
     data.schedule_sweep(apps, None)
+    follow_ups = importlib.import_module("orders.migrations.0007_follow_ups")
+    follow_ups.confirmation_follow_up(apps, None)
+    follow_ups.manager_permissions(apps, None)
 
 
 @pytest.fixture(scope="session")
