@@ -85,19 +85,9 @@ class CommentForm(forms.Form):
     )
 
 
-class StaffOrderForm(forms.Form):
-    """An order taken by phone or email, entered by Sales."""
+class DeliveryForm(forms.Form):
+    """Where and when to deliver; shared by the staff order form and the change form."""
 
-    token = forms.RegexField(
-        regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput, error_messages=TOKEN_ERRORS
-    )
-    channel = forms.ChoiceField(
-        label=_("Channel"),
-        choices=[(Channel.PHONE, Channel.PHONE.label), (Channel.EMAIL, Channel.EMAIL.label)],
-    )
-    customer_name = forms.CharField(label=_("Customer name"), max_length=120)
-    customer_phone = forms.CharField(label=_("Customer phone"), max_length=32)
-    customer_email = forms.EmailField(label=_("Customer email"), required=False)
     recipient = forms.CharField(
         label=_("Recipient"),
         max_length=120,
@@ -131,11 +121,58 @@ class StaffOrderForm(forms.Form):
         value = self.cleaned_data.get(name)
         return normalize_phone(value, "CN") if value else value
 
-    def clean_customer_phone(self):
-        return self._phone("customer_phone")
-
     def clean_recipient_phone(self):
         return self._phone("recipient_phone")
+
+    def as_order_fields(self, default_name="", default_phone="") -> dict:
+        """The cleaned values under the Order's field names."""
+        data = self.cleaned_data
+        return {
+            "delivery_recipient": data["recipient"] or default_name,
+            "delivery_phone": data["recipient_phone"] or default_phone,
+            "delivery_province": data["province"],
+            "delivery_city": data["city"],
+            "delivery_district": data["district"],
+            "delivery_street": data["street"],
+            "delivery_postal_code": data["postal_code"],
+            "requested_date": data["requested_date"],
+            "requested_window": data["requested_window"],
+            "special_instructions": data["special_instructions"],
+        }
+
+    @classmethod
+    def initial_for(cls, order) -> dict:
+        return {
+            "recipient": order.delivery_recipient,
+            "recipient_phone": order.delivery_phone,
+            "province": order.delivery_province,
+            "city": order.delivery_city,
+            "district": order.delivery_district,
+            "street": order.delivery_street,
+            "postal_code": order.delivery_postal_code,
+            "requested_date": order.requested_date,
+            "requested_window": order.requested_window,
+            "special_instructions": order.special_instructions,
+        }
+
+
+class StaffOrderForm(DeliveryForm):
+    """An order taken by phone or email, entered by Sales."""
+
+    token = forms.RegexField(
+        regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput, error_messages=TOKEN_ERRORS
+    )
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=[(Channel.PHONE, Channel.PHONE.label), (Channel.EMAIL, Channel.EMAIL.label)],
+    )
+    customer_name = forms.CharField(label=_("Customer name"), max_length=120)
+    customer_phone = forms.CharField(label=_("Customer phone"), max_length=32)
+    customer_email = forms.EmailField(label=_("Customer email"), required=False)
+    field_order = ["token", "channel", "customer_name", "customer_phone", "customer_email"]
+
+    def clean_customer_phone(self):
+        return self._phone("customer_phone")
 
 
 class LineForm(forms.Form):

@@ -434,6 +434,18 @@ class OrderEvent(models.Model):
         raise ImmutableEventError
 
     @property
+    def changes(self) -> list[dict]:
+        """A "changed" event's changes, each labelled in the reader's language."""
+        shown = []
+        for change in self.data.get("changes", []):
+            if change["field"] == "line":
+                label = change.get("label", "")
+            else:
+                label = Order._meta.get_field(change["field"]).verbose_name
+            shown.append({**change, "label": label})
+        return shown
+
+    @property
     def message(self) -> str:
         """What happened, in the current language (without the free-text note)."""
         if self.kind == EventKind.COMMENT:
@@ -454,6 +466,8 @@ class OrderEvent(models.Model):
             return gettext("Contact and address checked")
         if self.code == "callback_requested":
             return gettext("The customer asked to be called back")
+        if self.code == "changed":
+            return gettext("Order changed before confirmation")
         if self.code == "follow_up_created":
             return gettext("Follow-up task created")
         if self.code == "follow_up_escalated":

@@ -16,6 +16,7 @@ urlpatterns = [
     path("orders/<order_number:number>/action/", views.order_action, name="order_action"),
     path("orders/<order_number:number>/comment/", views.order_comment, name="order_comment"),
     path("orders/<order_number:number>/verify/", views.order_verify, name="order_verify"),
+    path("orders/<order_number:number>/edit/", views.order_edit, name="order_edit"),
     path("process/", views.process, name="process"),
     path("status/<order_number:number>/<token:token>/", views.public_status, name="public_status"),
     path("order/", views.online_order, name="online_order"),

@@ -18,6 +18,7 @@ from .access import RoleRequiredMixin, sales_required, staff_required
 from .clock import steps_by_code
 from .forms import (
     CommentForm,
+    DeliveryForm,
     LineFormSet,
     OnlineOrderForm,
     OrderFilterForm,
@@ -237,6 +238,48 @@ def order_action(request, number):
         % {"number": order.number, "status": order.get_status_display()},
     )
     return redirect("order_detail", number=number)
+
+
+@sales_required
+def order_edit(request, number):
+    """Sales changes lines, quantities, address and dates before confirmation."""
+    order = get_object_or_404(Order, number=number)
+    if order.status != Status.PLACED:
+        messages.error(request, _("This order can only be changed before confirmation."))
+        return redirect(order)
+    initial_lines = [
+        {"product": line.product, "quantity": line.quantity} for line in order.lines.all()
+    ]
+    form = DeliveryForm(request.POST or None, initial=DeliveryForm.initial_for(order))
+    lines = LineFormSet(request.POST or None, prefix="lines", initial=initial_lines)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid() and lines.is_valid():
+            try:
+                services.change_order(
+                    order.pk,
+                    by=request.user,
+                    lines=[
+                        services.LineRequest(line["product"], line["quantity"])
+                        for line in lines.cleaned_data
+                        if line.get("product")
+                    ],
+                    fields=form.as_order_fields(order.customer.name, order.customer.phone),
+                )
+            except services.OrderActionError as error:
+                messages.error(request, error.message)
+                status = ERROR_STATUS.get(type(error), 400)
+            else:
+                messages.success(request, _("The order was changed."))
+                return redirect(order)
+        else:
+            status = 400
+    return render(
+        request,
+        "orders/order_edit.html",
+        {"order": order, "form": form, "lines": lines},
+        status=status,
+    )
 
 
 @require_POST
