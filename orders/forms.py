@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .models import Channel, DeliveryWindow, Product, Status, VerificationMethod
+from .services import Attachment as services_attachment
 
 TOKEN_ERRORS = {
     "required": _("This form has expired. Please reload the page and try again."),
@@ -169,16 +170,82 @@ class StaffOrderForm(DeliveryForm):
     customer_name = forms.CharField(label=_("Customer name"), max_length=120)
     customer_phone = forms.CharField(label=_("Customer phone"), max_length=32)
     customer_email = forms.EmailField(label=_("Customer email"), required=False)
+    original_text = forms.CharField(
+        label=_("Original email (pasted)"),
+        required=False,
+        max_length=100_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("For email orders: paste the customer's email, or upload it below."),
+    )
+    original_file = forms.FileField(
+        label=_("Original email file (.eml or .pdf, at most 5 MB)"), required=False
+    )
     field_order = ["token", "channel", "customer_name", "customer_phone", "customer_email"]
+
+    MAX_UPLOAD = 5 * 1024 * 1024
 
     def clean_customer_phone(self):
         return self._phone("customer_phone")
+
+    def clean_original_file(self):
+        upload = self.cleaned_data.get("original_file")
+        if not upload:
+            return upload
+        name = upload.name.lower()
+        if upload.size > self.MAX_UPLOAD:
+            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        head = upload.read(2048)
+        upload.seek(0)
+        if name.endswith(".pdf"):
+            if not head.startswith(b"%PDF-"):
+                raise forms.ValidationError(_("This file is not a PDF."))
+            upload.detected_type = "application/pdf"
+        elif name.endswith(".eml"):
+            if b":" not in head.split(b"\n", 1)[0] or b"\x00" in head:
+                raise forms.ValidationError(_("This file is not an email (.eml)."))
+            upload.detected_type = "message/rfc822"
+        else:
+            raise forms.ValidationError(_("Upload the email as an .eml or .pdf file."))
+        return upload
+
+    def clean(self):
+        data = super().clean()
+        has_evidence = data.get("original_text", "").strip() or data.get("original_file")
+        if data.get("channel") == Channel.EMAIL and not has_evidence and not self.errors:
+            raise forms.ValidationError(
+                _("An email order keeps the customer's original email: paste it or upload it.")
+            )
+        return data
+
+    def attachments(self) -> list:
+        data = self.cleaned_data
+        found = []
+        if data.get("original_text", "").strip():
+            found.append(
+                services_attachment(_("Original email (pasted)"), text=data["original_text"])
+            )
+        if data.get("original_file"):
+            upload = data["original_file"]
+            found.append(services_attachment(upload.name[:200], upload=upload))
+        return found
+
+
+class PricedSelect(forms.Select):
+    """A product select whose options carry their unit price, for the live totals."""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        instance = getattr(value, "instance", None)
+        if instance is not None:
+            option["attrs"]["data-price"] = str(instance.unit_price)
+        return option
 
 
 class LineForm(forms.Form):
     product = forms.ModelChoiceField(
         label=_("Product"),
         queryset=Product.objects.filter(active=True),
+        widget=PricedSelect(attrs={"data-line-product": ""}),
         required=False,
         error_messages={"invalid_choice": _("This product is not available.")},
     )
@@ -187,6 +254,7 @@ class LineForm(forms.Form):
         min_value=1,
         max_value=100_000,
         required=False,
+        widget=forms.NumberInput(attrs={"data-line-quantity": "", "min": 1}),
         error_messages={
             "invalid": _("Enter a whole number."),
             "min_value": _("The quantity must be at least 1."),

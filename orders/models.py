@@ -687,6 +687,40 @@ class DeliveryPromise(models.Model):
         return f"{self.order.number} · {self.date}"
 
 
+def evidence_path(instance, filename):
+    # Never the uploader's file name in the path: it is stored by order and a random name.
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"evidence/{instance.order.number}/{secrets.token_hex(8)}.{suffix}"
+
+
+class OrderDocument(models.Model):
+    """Evidence kept with an order, e.g. the customer's original email for an email order."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="documents", verbose_name=_("order")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("pasted text"), blank=True)
+    file = models.FileField(_("file"), upload_to=evidence_path, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("order document")
+        verbose_name_plural = _("order documents")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.order.number} · {self.title}"
+
+
 class NotificationKind(models.TextChoices):
     ORDER_RECEIVED = "order_received", _("Order received")
     ORDER_CONFIRMED = "order_confirmed", _("Order confirmed")

@@ -1,5 +1,6 @@
 """Queries that pages and tasks read. Nothing here writes."""
 
+import contextlib
 import hmac
 from dataclasses import dataclass
 
@@ -199,3 +200,28 @@ def escalated_follow_ups(limit=QUEUE_SIZE):
         .select_related("order__customer", "assignee")
         .order_by("due_at")[:limit]
     )
+
+
+def matching_customers(*, phone="", email="", name="", limit=5):
+    """Existing customers a salesperson may mean: same phone, same email, or a name
+    containing what was typed. Each gets ``last_order`` (for its address) or None."""
+    from django.core.exceptions import ValidationError
+
+    from .models import Customer
+    from .phones import normalize_phone
+
+    query = Q()
+    if phone:
+        # An incomplete number is simply no match, not an error.
+        with contextlib.suppress(ValidationError):
+            query |= Q(phone=normalize_phone(phone, "CN"))
+    if email and "@" in email:
+        query |= Q(email__iexact=email.strip())
+    if len(name.strip()) >= 2:
+        query |= Q(name__icontains=name.strip())
+    if not query:
+        return []
+    customers = list(Customer.objects.filter(query).order_by("name")[:limit])
+    for customer in customers:
+        customer.last_order = customer.orders.order_by("-placed_at").first()
+    return customers

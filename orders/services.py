@@ -29,6 +29,7 @@ from .models import (
     Notification,
     NotificationKind,
     Order,
+    OrderDocument,
     OrderEvent,
     OrderLine,
     OrderSequence,
@@ -127,7 +128,16 @@ class ContactDetails:
     language: str = ""
 
 
-def submit_order(*, contact: ContactDetails, idempotency_key: str, **order_fields):
+@dataclass(frozen=True)
+class Attachment:
+    title: str
+    text: str = ""
+    upload: object = None
+
+
+def submit_order(
+    *, contact: ContactDetails, idempotency_key: str, attachments=(), by=None, **order_fields
+):
     """Place an order from a form submission, exactly once per ``idempotency_key``.
 
     Finds or creates the customer and places the order in one transaction. A second
@@ -145,7 +155,18 @@ def submit_order(*, contact: ContactDetails, idempotency_key: str, **order_field
                 email=contact.email,
                 language=contact.language,
             )
-            order = place_order(customer=customer, idempotency_key=idempotency_key, **order_fields)
+            order = place_order(
+                customer=customer, idempotency_key=idempotency_key, by=by, **order_fields
+            )
+            for attachment in attachments:
+                OrderDocument.objects.create(
+                    order=order,
+                    title=attachment.title,
+                    text=attachment.text,
+                    file=attachment.upload or "",
+                    content_type=getattr(attachment.upload, "detected_type", "text/plain"),
+                    uploaded_by=by,
+                )
     except IntegrityError:
         # A concurrent submission with the same key won the race; everything this one
         # wrote (customer, number, lines) was rolled back with the savepoint.

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +26,7 @@ from .forms import (
     TransitionForm,
     VerifyForm,
 )
-from .models import Channel, Order, ProcessStep, Product, Status
+from .models import Channel, Order, OrderDocument, ProcessStep, Product, Status
 from .process import state_diagram
 from .roles import Role, user_roles
 
@@ -241,6 +241,17 @@ def order_action(request, number):
 
 
 @sales_required
+def customer_lookup(request):
+    """htmx partial for the staff order form: existing customers matching what was typed."""
+    customers = selectors.matching_customers(
+        phone=request.GET.get("customer_phone", "")[:40],
+        email=request.GET.get("customer_email", "")[:200],
+        name=request.GET.get("customer_name", "")[:120],
+    )
+    return render(request, "orders/_customer_match.html", {"customers": customers})
+
+
+@sales_required
 def order_edit(request, number):
     """Sales changes lines, quantities, address and dates before confirmation."""
     order = get_object_or_404(Order, number=number)
@@ -318,7 +329,9 @@ def order_comment(request, number):
 
 @sales_required
 def order_create(request):
-    form = StaffOrderForm(request.POST or None, initial={"token": uuid.uuid4().hex})
+    form = StaffOrderForm(
+        request.POST or None, request.FILES or None, initial={"token": uuid.uuid4().hex}
+    )
     lines = LineFormSet(request.POST or None, prefix="lines")
     status = 200
     if request.method == "POST":
@@ -333,6 +346,7 @@ def order_create(request):
                         language=request.LANGUAGE_CODE,
                     ),
                     idempotency_key=f"staff:{data['token']}",
+                    attachments=form.attachments(),
                     channel=data["channel"],
                     lines=[
                         services.LineRequest(line["product"], line["quantity"])
@@ -527,6 +541,22 @@ def customer_confirm(request, token):
         status=status,
     )
     response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@staff_required
+def order_document(request, number, pk):
+    """Download evidence kept with an order (staff only; never a public media URL)."""
+    document = get_object_or_404(OrderDocument, pk=pk, order__number=number)
+    if not document.file:
+        raise Http404
+    response = FileResponse(
+        document.file.open("rb"),
+        as_attachment=True,
+        filename=document.title,
+        content_type=document.content_type or "application/octet-stream",
+    )
     response["Cache-Control"] = "private, no-store"
     return response
 
