@@ -169,6 +169,7 @@ class Command(BaseCommand):
         else:
             self._orders(users, products)
             marked = services.mark_overdue_steps()
+            services.escalate_overdue_follow_ups()
             self.stdout.write(f"Created {Order.objects.count()} demo orders ({marked} late).")
         self.stdout.write("Demo logins (local use only), password for all: " + DEMO_PASSWORD)
         for username, *_, role in USERS:
@@ -262,6 +263,12 @@ class Command(BaseCommand):
                         by=users[ACTOR_FOR[name]],
                         note=NOTES.get(name, ""),
                         **fields,
+                    )
+            if not path and i % 2 == 0:
+                # Half of the waiting orders were already checked by Sales.
+                with clock_at(at + timedelta(minutes=20)):
+                    services.verify_order(
+                        order.pk, by=users["sales"], contact=True, address=True, method="phone"
                     )
             if i % 5 == 0:
                 author, text = COMMENTS[i % len(COMMENTS)]
