@@ -246,6 +246,7 @@ class LineForm(forms.Form):
         label=_("Product"),
         queryset=Product.objects.filter(active=True),
         widget=PricedSelect(attrs={"data-line-product": ""}),
+        empty_label=_("Choose a product"),
         required=False,
         error_messages={"invalid_choice": _("This product is not available.")},
     )
