@@ -212,4 +212,4 @@ O2D_DELIVERY_LEAD_DAYS = env.int("O2D_DELIVERY_LEAD_DAYS", default=3)
 O2D_CONFIRM_LINK_DAYS = env.int("O2D_CONFIRM_LINK_DAYS", default=7)
 
 # How often the dashboards refresh their counts (seconds).
-O2D_DASHBOARD_REFRESH_SECONDS = env.int("O2D_DASHBOARD_REFRESH_SECONDS", default=15)
+O2D_DASHBOARD_REFRESH_SECONDS = env.int("O2D_DASHBOARD_REFRESH_SECONDS", default=10)
