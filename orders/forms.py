@@ -1,4 +1,7 @@
+import functools
+
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .models import Channel, DeliveryWindow, Product, Status, VerificationMethod
@@ -286,9 +289,15 @@ LineFormSet = forms.formset_factory(
 
 
 def _country_choices():
+    return _country_choices_in(get_language())
+
+
+@functools.lru_cache(maxsize=8)
+def _country_choices_in(language):
     from django_countries import countries
 
-    return [(code, name) for code, name in countries]
+    # Sorted and translated once per language, not on every page view.
+    return [(code, str(name)) for code, name in countries]
 
 
 class OnlineOrderForm(forms.Form):

@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -56,6 +57,8 @@ class Customer(models.Model):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["name"]
+        # Customers are looked up by email case-insensitively (email__iexact).
+        indexes = [models.Index(Upper("email"), name="orders_customer_email_upper")]
 
     def __str__(self):
         return self.name

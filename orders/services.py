@@ -7,13 +7,13 @@ leaves the database (signals to other apps, emails, tasks).
 """
 
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
@@ -69,14 +69,22 @@ class OrderChanged(OrderActionError):
 def next_order_number(when=None) -> str:
     """Return the next order number for the local day of ``when``: ``YYYYMMDD-NNNN``.
 
-    Runs inside the caller's transaction. The per-day counter row is created if
-    missing and incremented with an UPDATE, whose row lock serialises concurrent
-    callers until they commit: numbers are unique and without gaps.
+    Runs inside the caller's transaction, as its last write: one upsert creates or
+    increments the day's counter and returns it. Its row lock serialises concurrent
+    callers only until they commit, so numbers are unique and without gaps while the
+    rest of each order is written in parallel.
     """
     day = timezone.localdate(when or timezone.now())
-    OrderSequence.objects.get_or_create(day=day)
-    OrderSequence.objects.filter(day=day).update(last=F("last") + 1)
-    last = OrderSequence.objects.filter(day=day).values_list("last", flat=True).get()
+    table = connection.ops.quote_name(OrderSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "  # noqa: S608 - a model's table
+            "ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last".format(
+                table=table
+            ),
+            [day],
+        )
+        (last,) = cursor.fetchone()
     return f"{day:%Y%m%d}-{last:04d}"
 
 
@@ -212,7 +220,8 @@ def place_order(
     with transaction.atomic():
         now = timezone.now()
         order = Order(
-            number=next_order_number(now),
+            # A placeholder until the end: the day's counter is taken last (see below).
+            number=f"new-{secrets.token_hex(8)}",
             channel=channel,
             placed_at=now,
             step_started_at=now,
@@ -255,7 +264,11 @@ def place_order(
             public=True,
             created_at=now,
         )
-        notify_customer(order, NotificationKind.ORDER_RECEIVED)
+        notify_customer(order, NotificationKind.ORDER_RECEIVED, new=True)
+        # Numbered last, so the day's counter is locked only for the end of the
+        # transaction rather than for the whole of it.
+        order.number = next_order_number(now)
+        order.save(update_fields=["number", "total"])
         transaction.on_commit(
             lambda: order_transitioned.send_robust(
                 sender=Order,
@@ -677,14 +690,19 @@ def proposed_delivery_date(order):
 # Customer emails
 
 
-def notify_customer(order: Order, kind: str) -> Notification | None:
+def notify_customer(order: Order, kind: str, *, new=False) -> Notification | None:
     """Record an email to the customer in the caller's transaction and send it after
-    commit. Customers without an email address get none; each kind is sent once."""
+    commit. Customers without an email address get none; each kind is sent once
+    (``new``: the order was just created, so there can be no earlier one)."""
     if not order.customer.email:
         return None
-    notification, created = Notification.objects.get_or_create(
-        order=order, kind=kind, defaults={"to": order.customer.email}
-    )
+    if new:
+        notification = Notification.objects.create(order=order, kind=kind, to=order.customer.email)
+        created = True
+    else:
+        notification, created = Notification.objects.get_or_create(
+            order=order, kind=kind, defaults={"to": order.customer.email}
+        )
     if created:
         transaction.on_commit(lambda: _enqueue_email(notification.pk))
     return notification
