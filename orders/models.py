@@ -471,6 +471,10 @@ class OrderEvent(models.Model):
             return gettext("The customer asked to be called back")
         if self.code == "changed":
             return gettext("Order changed before confirmation")
+        if self.code == "reserved":
+            return gettext("Stock reserved")
+        if self.code == "shortage":
+            return gettext("Short of stock")
         if self.code == "follow_up_created":
             return gettext("Follow-up task created")
         if self.code == "follow_up_escalated":

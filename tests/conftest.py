@@ -52,6 +52,9 @@ def _reference_data(request):
     follow_ups = importlib.import_module("orders.migrations.0007_follow_ups")
     follow_ups.confirmation_follow_up(apps, None)
     follow_ups.manager_permissions(apps, None)
+    stock = importlib.import_module("warehouse.migrations.0002_main_warehouse")
+    stock.main_warehouse(apps, None)
+    stock.permissions(apps, None)
 
 
 @pytest.fixture(scope="session")
