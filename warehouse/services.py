@@ -32,8 +32,9 @@ def stock_item_for(product, warehouse=None) -> StockItem:
     return item
 
 
-def receive_goods(stock_item_id, quantity: int, *, by, reason="") -> StockItem:
-    """Goods arrived: add ``quantity`` to on hand and record the movement."""
+def receive_goods(stock_item_id, quantity: int, *, by, reason="", serve=True) -> StockItem:
+    """Goods arrived: add ``quantity`` to on hand and record the movement; then, with
+    ``serve``, waiting backorders are served oldest first (see serve_backorders)."""
     if not isinstance(quantity, int) or not 1 <= quantity <= 1_000_000:
         raise StockError(_("Received quantities must be between 1 and 1,000,000."))
     with transaction.atomic():
@@ -45,7 +46,51 @@ def receive_goods(stock_item_id, quantity: int, *, by, reason="") -> StockItem:
             reason=reason,
             by=by,
         )
-    return StockItem.objects.get(pk=stock_item_id)
+    item = StockItem.objects.get(pk=stock_item_id)
+    if serve:
+        serve_backorders(item.product_id, by=by, warehouse=item.warehouse)
+    return item
+
+
+def serve_backorders(product_id, *, by, warehouse=None) -> list[int]:
+    """Backordered orders that want ``product_id`` get their stock, oldest order first.
+
+    Each order whose every line is now available goes back to confirmed (the
+    warehouse queue) and is reserved in the same transaction; an order that still
+    cannot be served in full keeps waiting, and younger orders may still be served
+    from what is left. Returns the ids of the orders served.
+    """
+    warehouse = warehouse or main_warehouse()
+    waiting = (
+        Order.objects.filter(status=Status.BACKORDERED, lines__product_id=product_id)
+        .order_by("placed_at", "pk")
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    served = []
+    for order_id in list(waiting):
+        with transaction.atomic():
+            order = Order.objects.select_for_update().get(pk=order_id)
+            if order.status != Status.BACKORDERED:
+                continue
+            wanted = defaultdict(int)
+            for line in order.lines.all():
+                wanted[line.product_id] += line.quantity
+            items = {
+                item.product_id: item
+                for item in StockItem.objects.select_for_update()
+                .filter(warehouse=warehouse, product_id__in=wanted)
+                .order_by("pk")
+            }
+            if any(pid not in items or items[pid].available < qty for pid, qty in wanted.items()):
+                continue
+            order_services.release_backorder(
+                order.pk, by=by, note=_("Stock received: back to the warehouse queue.")
+            )
+            shortages = reserve_order(order.pk, by=by, warehouse=warehouse)
+            if not shortages:
+                served.append(order.pk)
+    return served
 
 
 def adjust_stock(stock_item_id, change: int, *, by, reason: str) -> StockItem:

@@ -1,6 +1,7 @@
 """Stock reservation: all or nothing, never oversold, never deadlocked."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -135,3 +136,31 @@ def test_200_concurrent_reservations_against_10_units(users):
     assert Reservation.objects.count() == 10
     assert Order.objects.filter(status=Status.BACKORDERED).count() == 190
     assert Order.objects.filter(status=Status.CONFIRMED).count() == 10
+
+
+@pytest.mark.django_db
+def test_received_goods_serve_backorders_oldest_first(users):
+    import time_machine
+    from django.utils import timezone
+
+    tea = ProductFactory()
+    item = stocked(tea, 0)
+    now = timezone.now()
+    waiting = []
+    for hours_ago, quantity in [(5, 3), (4, 2), (3, 4), (2, 1)]:
+        with time_machine.travel(now - timedelta(hours=hours_ago), tick=False):
+            order = confirmed_order(users[Role.SALES], [(tea, quantity)])
+        services.reserve_order(order.pk, by=users[Role.WAREHOUSE])
+        waiting.append(order)
+    assert {o.status for o in Order.objects.all()} == {Status.BACKORDERED}
+
+    # 6 units: the oldest (3) and the second (2) are served; the third (4) does not fit,
+    # but the youngest (1) still does.
+    services.receive_goods(item.pk, 6, by=users[Role.WAREHOUSE], reason="PO-1")
+    statuses = [Order.objects.get(pk=o.pk).status for o in waiting]
+    assert statuses == [Status.CONFIRMED, Status.CONFIRMED, Status.BACKORDERED, Status.CONFIRMED]
+    item.refresh_from_db()
+    assert (item.on_hand, item.reserved) == (6, 6)
+    served = waiting[0]
+    assert served.events.filter(from_status=Status.BACKORDERED, to_status=Status.CONFIRMED).exists()
+    assert served.reservations.get().quantity == 3
