@@ -140,21 +140,7 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
         (None, {"fields": ["number", "status", "channel", "placed_at", "customer", "salesperson"]}),
         (
             gettext_lazy("Delivery"),
-            {
-                "fields": [
-                    "delivery_recipient",
-                    "delivery_phone",
-                    "delivery_country",
-                    "delivery_province",
-                    "delivery_city",
-                    "delivery_district",
-                    "delivery_street",
-                    "delivery_postal_code",
-                    "requested_date",
-                    "requested_window",
-                    "special_instructions",
-                ]
-            },
+            {"fields": services.CHANGEABLE_FIELDS},
         ),
         (
             gettext_lazy("Confirmation"),
