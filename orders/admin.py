@@ -161,6 +161,7 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
                     "currency",
                     "step_started_at",
                     "step_overdue_at",
+                    "reviewed_at",
                 ]
             },
         ),
@@ -171,7 +172,6 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
     actions = [
         _bulk_action(name, label)
         for name, label in [
-            ("pick", gettext_lazy("Mark selected orders picked")),
             ("ship", gettext_lazy("Mark selected orders shipped")),
             ("deliver", gettext_lazy("Mark selected orders delivered")),
             ("close", gettext_lazy("Close selected orders")),

@@ -18,7 +18,7 @@ MAX_ATTEMPTS = 8
 
 def render_notification(notification: Notification) -> EmailMultiAlternatives:
     order = notification.order
-    with translation.override(order.customer.language):
+    with translation.override(notification.language or order.customer.language):
         context = {
             "order": order,
             "lines": list(order.lines.all()),
@@ -28,6 +28,8 @@ def render_notification(notification: Notification) -> EmailMultiAlternatives:
             "status_url": settings.SITE_URL.rstrip("/") + order.get_public_url(),
             "confirm_url": links.confirm_url(order),
             "confirm_days": settings.O2D_CONFIRM_LINK_DAYS,
+            "order_url": settings.SITE_URL.rstrip("/") + order.get_absolute_url(),
+            "shortage": order.events.filter(code="shortage").last(),
         }
         base = f"emails/{notification.kind}"
         subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())

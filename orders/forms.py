@@ -80,6 +80,27 @@ class VerifyForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, max_length=2000)
 
 
+class NewDateForm(forms.Form):
+    """Sales records the new delivery date agreed with the customer (e.g. after a shortage)."""
+
+    date = forms.DateField(
+        label=_("New delivery date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    method = forms.ChoiceField(
+        label=_("Agreed by"),
+        choices=[
+            (VerificationMethod.PHONE, VerificationMethod.PHONE.label),
+            (VerificationMethod.EMAIL, VerificationMethod.EMAIL.label),
+        ],
+    )
+    agreed = forms.CharField(
+        label=_("What was agreed"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class CommentForm(forms.Form):
     text = forms.CharField(
         label=_("Comment"),

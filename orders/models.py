@@ -204,6 +204,9 @@ class Order(ConcurrentTransitionMixin, models.Model):
     # and when the deadline sweep found it late (once per state).
     step_started_at = models.DateTimeField(_("step started"), default=timezone.now)
     step_overdue_at = models.DateTimeField(_("step overdue since"), null=True, blank=True)
+    # Set by the warehouse's review gate (a second person checked the packed goods);
+    # logistics may ship only a reviewed order.
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
 
     objects = OrderQuerySet.as_manager()
 
@@ -289,14 +292,34 @@ class Order(ConcurrentTransitionMixin, models.Model):
     def release_backorder(self):
         self._enter_step()
 
+    # Picking is confirmed line by line on the warehouse's pick list, which takes
+    # this transition when the last line is picked ("via": no generic button).
     @transition(
         field=status,
         source=Status.CONFIRMED,
         target=Status.PICKED,
         permission="orders.pick_order",
-        custom={"label": _("Mark picked"), "style": "primary"},
+        custom={"label": _("Mark picked"), "style": "primary", "via": "warehouse"},
     )
     def pick(self):
+        self.reviewed_at = None
+        self._enter_step()
+
+    # A failed review sends the goods back to picking, with the reason.
+    @transition(
+        field=status,
+        source=Status.PICKED,
+        target=Status.CONFIRMED,
+        permission="orders.pick_order",
+        conditions=[lambda order: order.reviewed_at is None],
+        custom={
+            "label": _("Back to picking"),
+            "style": "warning",
+            "needs_note": True,
+            "via": "warehouse",
+        },
+    )
+    def repick(self):
         self._enter_step()
 
     @transition(
@@ -304,6 +327,7 @@ class Order(ConcurrentTransitionMixin, models.Model):
         source=Status.PICKED,
         target=Status.SHIPPED,
         permission="orders.ship_order",
+        conditions=[lambda order: order.reviewed_at is not None],
         custom={"label": _("Mark shipped"), "style": "primary"},
     )
     def ship(self):
@@ -471,16 +495,29 @@ class OrderEvent(models.Model):
             return gettext("The customer asked to be called back")
         if self.code == "changed":
             return gettext("Order changed before confirmation")
-        if self.code == "reserved":
-            return gettext("Stock reserved")
-        if self.code == "shortage":
-            return gettext("Short of stock")
+        if self.code in SYSTEM_MESSAGES:
+            return str(SYSTEM_MESSAGES[self.code])
+        if self.code == "promise_changed":
+            return gettext("New delivery date: %(date)s") % {"date": self.data.get("date", "")}
         if self.code == "follow_up_created":
             return gettext("Follow-up task created")
         if self.code == "follow_up_escalated":
             return gettext("Follow-up overdue: escalated to the managers")
         # Never the free-text note: it may be internal.
         return EventKind(self.kind).label
+
+
+# How system events with a fixed wording read; worded at read time.
+SYSTEM_MESSAGES = {
+    "reserved": _("Stock reserved"),
+    "shortage": _("Short of stock"),
+    "acknowledged": _("The warehouse took over the order"),
+    "discrepancy": _("Picking problem recorded"),
+    "packed": _("Packed"),
+    "review_passed": _("Review passed: ready for logistics"),
+    "review_failed": _("Review failed: back to picking"),
+    "sales_alerted": _("Sales told of the shortage"),
+}
 
 
 class StepCode(models.TextChoices):
@@ -619,6 +656,11 @@ class StepChannelTarget(models.Model):
         return f"{self.step} · {self.get_channel_display()}"
 
 
+class FollowUpReason(models.TextChoices):
+    LATE = "late", _("Step late")
+    SHORTAGE = "shortage", _("Short of stock: agree a new date")
+
+
 class FollowUp(models.Model):
     """A task for a person: the order's step is late and someone must chase it.
 
@@ -632,6 +674,9 @@ class FollowUp(models.Model):
     )
     step = models.CharField(_("step"), max_length=20, choices=StepCode.choices)
     step_started_at = models.DateTimeField()
+    reason = models.CharField(
+        _("reason"), max_length=10, choices=FollowUpReason.choices, default=FollowUpReason.LATE
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -733,29 +778,39 @@ class NotificationKind(models.TextChoices):
     ORDER_CONFIRMED = "order_confirmed", _("Order confirmed")
     CONFIRMATION_REMINDER = "confirmation_reminder", _("Confirmation reminder")
     ORDER_CANCELLED = "order_cancelled", _("Order cancelled")
+    NEW_DELIVERY_DATE = "new_delivery_date", _("New delivery date")
+    # To staff, not to the customer:
+    SHORTAGE_ALERT = "shortage_alert", _("Shortage alert to Sales")
 
 
 class Notification(models.Model):
-    """An email to the customer, written in the same transaction as the change it
-    reports, so it is never lost: a worker sends it after commit and retries, and the
-    deadline sweep re-queues any that are still unsent."""
+    """An email about an order (to the customer, or a staff alert), written in the same
+    transaction as the change it reports, so it is never lost: a worker sends it after
+    commit and retries, and the deadline sweep re-queues any that are still unsent."""
 
     order = models.ForeignKey(
         Order, on_delete=models.PROTECT, related_name="notifications", verbose_name=_("order")
     )
     kind = models.CharField(_("kind"), max_length=30, choices=NotificationKind.choices)
+    # Tells apart emails of one kind that may be sent more than once (e.g. the pk of
+    # the delivery promise they announce); empty for once-only kinds.
+    key = models.CharField(_("key"), max_length=60, blank=True, default="")
     to = models.EmailField(_("to"))
+    # Empty: the customer's language.
+    language = models.CharField(_("language"), max_length=10, blank=True, default="")
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
 
     class Meta:
-        verbose_name = _("customer email")
-        verbose_name_plural = _("customer emails")
+        verbose_name = _("email")
+        verbose_name_plural = _("emails")
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["order", "kind"], name="one_notification_per_kind")
+            models.UniqueConstraint(
+                fields=["order", "kind", "key"], name="one_notification_per_kind_and_key"
+            )
         ]
 
     def __str__(self):

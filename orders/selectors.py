@@ -44,12 +44,15 @@ class Queue:
     count: int
     late: int
     due_soon: int
+    link: str = ""  # the URL name each order links to; the order page by default
 
 
 QUEUE_SIZE = 25
 
 
-def queue(key, title, statuses, *, where=None, steps=None, now=None, limit=QUEUE_SIZE) -> Queue:
+def queue(
+    key, title, statuses, *, where=None, steps=None, now=None, limit=QUEUE_SIZE, link=""
+) -> Queue:
     """Orders waiting in ``statuses`` (and matching ``where``), most urgent deadline
     first, with their clocks."""
     steps = steps_by_code() if steps is None else steps
@@ -67,7 +70,7 @@ def queue(key, title, statuses, *, where=None, steps=None, now=None, limit=QUEUE
     timed = annotate_due_at(base, steps)
     late = timed.filter(due_at__lte=now).count() if count else 0
     due_soon = timed.filter(warn_at__lte=now, due_at__gt=now).count() if count else 0
-    return Queue(key, title, list(statuses), orders, count, late, due_soon)
+    return Queue(key, title, list(statuses), orders, count, late, due_soon, link)
 
 
 def status_counts() -> dict[str, int]:
@@ -109,6 +112,8 @@ def available_actions(order: Order, user) -> list[dict]:
         if transition.source not in (order.status, "*") or not transition.has_perm(order, user):
             continue
         custom = transition.custom
+        if custom.get("via"):
+            continue  # taken on the department's own page (the pick list, the review)
         actions.append(
             {
                 "name": transition.name,

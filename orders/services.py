@@ -26,6 +26,7 @@ from .models import (
     DeliveryPromise,
     EventKind,
     FollowUp,
+    FollowUpReason,
     Notification,
     NotificationKind,
     Order,
@@ -35,9 +36,11 @@ from .models import (
     OrderSequence,
     Product,
     Status,
+    StepCode,
     VerificationMethod,
 )
-from .signals import order_transitioned
+from .roles import Role
+from .signals import order_status_changing, order_transitioned
 
 logger = logging.getLogger(__name__)
 
@@ -357,6 +360,14 @@ def _transition(
         )
         if after is not None:
             after(order)
+        order_status_changing.send(
+            sender=Order,
+            order=order,
+            transition=name,
+            from_status=from_status,
+            to_status=order.status,
+            by=by,
+        )
         to_status = order.status
         transaction.on_commit(
             lambda: order_transitioned.send_robust(
@@ -434,8 +445,118 @@ def cancel_order(order_id, *, by, note="", expected_status=None) -> Order:
 
 
 def backorder_order(order_id, *, by, note="", expected_status=None) -> Order:
-    """The warehouse reports a stock shortage, with details: confirmed -> backordered."""
-    return _transition(order_id, "backorder", by=by, note=note, expected_status=expected_status)
+    """The warehouse reports a stock shortage, with details: confirmed -> backordered.
+    Sales is told at once (see alert_sales_of_shortage)."""
+    return _transition(
+        order_id,
+        "backorder",
+        by=by,
+        note=note,
+        expected_status=expected_status,
+        after=alert_sales_of_shortage,
+    )
+
+
+# How long Sales has to agree a new date when no time is set on the processing step.
+DEFAULT_SHORTAGE_FOLLOW_UP = timedelta(hours=2)
+
+
+def alert_sales_of_shortage(order: Order, now=None):
+    """Tell Sales at once that ``order`` is short of stock: a follow-up task with a due
+    time on the sales dashboard (the processing step's follow-up time), and an email to
+    the order's salesperson, or to every Sales user when it has none. Runs inside the
+    backorder transition's transaction; the emails leave after commit."""
+    now = now or timezone.now()
+    step = steps_by_code().get(StepCode.PROCESSING)
+    within = (step.follow_up_within if step else None) or DEFAULT_SHORTAGE_FOLLOW_UP
+    follow_up, created = FollowUp.objects.get_or_create(
+        order=order,
+        step=StepCode.PROCESSING,
+        step_started_at=order.step_started_at,
+        defaults={
+            "assignee_id": order.salesperson_id,
+            "reason": FollowUpReason.SHORTAGE,
+            "due_at": now + within,
+            "created_at": now,
+        },
+    )
+    if not created:
+        return
+    recipients = _sales_recipients(order)
+    OrderEvent.objects.create(
+        order=order,
+        kind=EventKind.SYSTEM,
+        code="sales_alerted",
+        data={"due_at": follow_up.due_at.isoformat(), "emailed": len(recipients)},
+        created_at=now,
+    )
+    for user in recipients:
+        notification = Notification.objects.create(
+            order=order,
+            kind=NotificationKind.SHORTAGE_ALERT,
+            key=f"{order.step_started_at.isoformat()}/{user.pk}",
+            to=user.email,
+            language=settings.LANGUAGE_CODE,
+        )
+        transaction.on_commit(lambda pk=notification.pk: _enqueue_email(pk))
+
+
+def _sales_recipients(order):
+    from django.contrib.auth import get_user_model
+
+    salesperson = order.salesperson
+    if salesperson is not None and salesperson.is_active and salesperson.email:
+        return [salesperson]
+    return list(
+        get_user_model()
+        .objects.filter(groups__name=Role.SALES, is_active=True)
+        .exclude(email="")
+        .order_by("pk")
+        .distinct()
+    )
+
+
+def record_new_delivery_date(
+    order_id, *, by, date, method=VerificationMethod.PHONE, agreed="", note=""
+) -> DeliveryPromise:
+    """Sales records the new delivery date agreed with the customer (after a shortage,
+    or any other change): kept in the order's promise history, shown on the status
+    page, emailed to the customer; the shortage follow-up is done."""
+    if by is None or not by.has_perm("orders.confirm_order"):
+        raise TransitionForbidden(_("Your role may not take this action on the order."))
+    if date is None:
+        raise OrderActionError(_("Enter the new delivery date."))
+    if date < timezone.localdate():
+        raise OrderActionError(_("The promised delivery date cannot be in the past."))
+    if method not in VerificationMethod.values:
+        raise OrderActionError(_("Choose how the customer confirmed."))
+    with transaction.atomic():
+        order = Order.objects.select_for_update().select_related("customer").get(pk=order_id)
+        if order.status not in (Status.CONFIRMED, Status.BACKORDERED, Status.PICKED):
+            raise TransitionNotAllowed(
+                _("Order %(number)s is %(status)s: this action is not possible now.")
+                % {"number": order.number, "status": order.get_status_display()}
+            )
+        previous = order.promised_date
+        promise = DeliveryPromise.objects.create(
+            order=order, date=date, method=method, agreed=agreed, note=note, by=by
+        )
+        Order.objects.filter(pk=order.pk).update(promised_date=date)
+        order.promised_date = date
+        OrderEvent.objects.create(
+            order=order,
+            actor=by,
+            kind=EventKind.SYSTEM,
+            code="promise_changed",
+            data={"date": date.isoformat(), "previous": previous.isoformat() if previous else ""},
+            note=note,
+            public=True,
+        )
+        FollowUp.objects.filter(
+            order=order, reason=FollowUpReason.SHORTAGE, done_at__isnull=True
+        ).update(done_at=timezone.now())
+        notify_customer(order, NotificationKind.NEW_DELIVERY_DATE, key=str(promise.pk))
+    return promise
 
 
 def release_backorder(order_id, *, by, note="", expected_status=None) -> Order:
@@ -446,13 +567,36 @@ def release_backorder(order_id, *, by, note="", expected_status=None) -> Order:
 
 
 def pick_order(order_id, *, by, note="", expected_status=None) -> Order:
-    """The warehouse has picked the goods: confirmed -> picked."""
+    """The warehouse has picked the goods: confirmed -> picked. Called by the pick
+    list (warehouse.services.record_pick) when the last line is picked."""
     return _transition(order_id, "pick", by=by, note=note, expected_status=expected_status)
 
 
+def repick_order(order_id, *, by, note="", expected_status=None) -> Order:
+    """A failed review sends the goods back to picking, with the reason:
+    picked -> confirmed. Called by warehouse.services.review_order."""
+    return _transition(order_id, "repick", by=by, note=note, expected_status=expected_status)
+
+
+def _require_reviewed(order):
+    if order.reviewed_at is None:
+        raise TransitionNotAllowed(
+            _("Order %(number)s has not passed the warehouse's review yet: it cannot ship.")
+            % {"number": order.number}
+        )
+
+
 def ship_order(order_id, *, by, note="", expected_status=None) -> Order:
-    """Logistics hands the order to the carrier: picked -> shipped."""
-    return _transition(order_id, "ship", by=by, note=note, expected_status=expected_status)
+    """Logistics hands the order to the carrier: picked -> shipped, only once the
+    warehouse's review has passed."""
+    return _transition(
+        order_id,
+        "ship",
+        by=by,
+        note=note,
+        expected_status=expected_status,
+        check=_require_reviewed,
+    )
 
 
 def deliver_order(order_id, *, by, note="", expected_status=None) -> Order:
@@ -465,13 +609,13 @@ def close_order(order_id, *, by, note="", expected_status=None) -> Order:
     return _transition(order_id, "close", by=by, note=note, expected_status=expected_status)
 
 
-# The actions the pages and the admin may call, by transition name.
+# The actions the order page and the admin may call, by transition name. Picking and
+# its review have their own pages in the warehouse (the "via" transitions).
 ACTIONS = {
     "confirm": confirm_order,
     "cancel": cancel_order,
     "backorder": backorder_order,
     "release_backorder": release_backorder,
-    "pick": pick_order,
     "ship": ship_order,
     "deliver": deliver_order,
     "close": close_order,
@@ -690,18 +834,20 @@ def proposed_delivery_date(order):
 # Customer emails
 
 
-def notify_customer(order: Order, kind: str, *, new=False) -> Notification | None:
+def notify_customer(order: Order, kind: str, *, new=False, key="") -> Notification | None:
     """Record an email to the customer in the caller's transaction and send it after
-    commit. Customers without an email address get none; each kind is sent once
-    (``new``: the order was just created, so there can be no earlier one)."""
+    commit. Customers without an email address get none; each kind is sent once per
+    ``key`` (``new``: the order was just created, so there can be no earlier one)."""
     if not order.customer.email:
         return None
     if new:
-        notification = Notification.objects.create(order=order, kind=kind, to=order.customer.email)
+        notification = Notification.objects.create(
+            order=order, kind=kind, key=key, to=order.customer.email
+        )
         created = True
     else:
         notification, created = Notification.objects.get_or_create(
-            order=order, kind=kind, defaults={"to": order.customer.email}
+            order=order, kind=kind, key=key, defaults={"to": order.customer.email}
         )
     if created:
         transaction.on_commit(lambda: _enqueue_email(notification.pk))

@@ -5,3 +5,9 @@ from django.dispatch import Signal
 # Sent after the transaction that changed an order's status has committed.
 # Arguments: order_id, transition, from_status, to_status, actor_id.
 order_transitioned = Signal()
+
+# Sent inside the transaction that changes an order's status, after the change is
+# saved: receivers keep their own rows in step (e.g. the warehouse releases stock
+# reserved for a cancelled order). A receiver that raises undoes the whole change.
+# Arguments: order, transition, from_status, to_status, by.
+order_status_changing = Signal()

@@ -20,6 +20,7 @@ from .forms import (
     CommentForm,
     DeliveryForm,
     LineFormSet,
+    NewDateForm,
     OnlineOrderForm,
     OrderFilterForm,
     StaffOrderForm,
@@ -28,7 +29,7 @@ from .forms import (
 )
 from .models import Channel, Order, OrderDocument, ProcessStep, Product, Status
 from .process import state_diagram
-from .roles import Role, user_roles
+from .roles import Role, has_role, user_roles
 
 # ---------------------------------------------------------------------------
 # Dashboards
@@ -57,6 +58,7 @@ class DashboardView(RoleRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context["title"] = self.title
         context["queues"] = self.get_queues()
+        context["partial_template_name"] = self.partial_template_name
         return context
 
     def get_template_names(self):
@@ -181,7 +183,7 @@ def order_list(request):
     )
 
 
-def _render_detail(request, order_number, *, status=200, comment_form=None):
+def _render_detail(request, order_number, *, status=200, comment_form=None, new_date_form=None):
     order = selectors.order_for_staff(order_number)
     context = {
         "order": order,
@@ -191,6 +193,11 @@ def _render_detail(request, order_number, *, status=200, comment_form=None):
         "verify_form": VerifyForm(),
         "proposed_date": services.proposed_delivery_date(order),
         "promises": order.promises.select_related("by"),
+        "can_reschedule": order.status in (Status.CONFIRMED, Status.BACKORDERED, Status.PICKED)
+        and request.user.has_perm("orders.confirm_order"),
+        "new_date_form": new_date_form or NewDateForm(),
+        "warehouse_link": has_role(request.user, Role.WAREHOUSE)
+        and order.status in (Status.CONFIRMED, Status.BACKORDERED, Status.PICKED),
         "comment_form": comment_form or CommentForm(),
         "can_comment": request.user.has_perm("orders.comment_order"),
         "status_url": settings.SITE_URL.rstrip("/") + order.get_public_url(),
@@ -307,6 +314,26 @@ def order_verify(request, number):
         messages.error(request, error.message)
         return _render_detail(request, number, status=ERROR_STATUS.get(type(error), 400))
     messages.success(request, _("Verification recorded."))
+    return redirect(order)
+
+
+@require_POST
+@sales_required
+def order_new_date(request, number):
+    """Sales records the new delivery date agreed with the customer."""
+    order = get_object_or_404(Order, number=number)
+    form = NewDateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please correct the marked fields. Nothing was saved."))
+        return _render_detail(request, number, status=400, new_date_form=form)
+    try:
+        services.record_new_delivery_date(order.pk, by=request.user, **form.cleaned_data)
+    except services.OrderActionError as error:
+        messages.error(request, error.message)
+        return _render_detail(
+            request, number, status=ERROR_STATUS.get(type(error), 400), new_date_form=form
+        )
+    messages.success(request, _("New delivery date recorded; the customer is told by email."))
     return redirect(order)
 
 

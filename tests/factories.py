@@ -89,22 +89,61 @@ def promise_date():
     return timezone.localdate() + timedelta(days=3)
 
 
-# The transitions that lead from placed to each state.
+# The steps that lead from placed to each state; "warehouse" is the warehouse's
+# whole flow (acknowledge, reserve, pick, pack, review by a second person).
 PATH_TO = {
     Status.PLACED: [],
     Status.CONFIRMED: ["confirm"],
     Status.BACKORDERED: ["confirm", "backorder"],
-    Status.PICKED: ["confirm", "pick"],
-    Status.SHIPPED: ["confirm", "pick", "ship"],
-    Status.DELIVERED: ["confirm", "pick", "ship", "deliver"],
-    Status.CLOSED: ["confirm", "pick", "ship", "deliver", "close"],
+    Status.PICKED: ["confirm", "warehouse"],
+    Status.SHIPPED: ["confirm", "warehouse", "ship"],
+    Status.DELIVERED: ["confirm", "warehouse", "ship", "deliver"],
+    Status.CLOSED: ["confirm", "warehouse", "ship", "deliver", "close"],
     Status.CANCELLED: ["cancel"],
 }
+
+
+def stock_for(order, *, extra=0):
+    """Receive exactly enough stock for ``order`` (plus ``extra`` units per line)."""
+    from warehouse.services import receive_goods, stock_item_for
+
+    for line in order.lines.all():
+        item = stock_item_for(line.product)
+        receive_goods(item.pk, line.quantity + extra, by=None, serve=False)
+
+
+def reviewer():
+    """A second warehouse user: the review gate refuses whoever picked."""
+    return make_user("Warehouse", username="reviewer-user")
+
+
+def through_warehouse(order, *, by, review=True, pack=True):
+    """Drive a confirmed order through the warehouse's real flow: stock, acknowledge,
+    pick every line by SKU, then (``pack``) one package and (``review``) a passed
+    review by another person."""
+    from warehouse import services as warehouse
+
+    stock_for(order)
+    assert warehouse.acknowledge_order(order.pk, by=by) == []
+    for line in order.lines.all():
+        warehouse.record_pick(order.pk, by=by, scanned=line.sku, quantity=line.quantity)
+    if pack:
+        warehouse.add_package(
+            order.pk, by=by, weight_kg=Decimal("1.5"), length_cm=30, width_cm=20, height_cm=10
+        )
+        warehouse.finish_packing(order.pk, by=by)
+        if review:
+            warehouse.review_order(order.pk, by=reviewer(), passed=True)
+    order.refresh_from_db()
+    return order
 
 
 def order_in_status(status, *, by, **kwargs):
     order = place(by=by, **kwargs)
     for name in PATH_TO[status]:
+        if name == "warehouse":
+            through_warehouse(order, by=by)
+            continue
         fields = {"promised_date": promise_date()} if name == "confirm" else {}
         services.perform_action(order.pk, name, by=by, note="test reason", **fields)
     order.refresh_from_db()

@@ -1,6 +1,17 @@
 from django.contrib import admin
 
-from .models import Bin, Reservation, StockItem, StockMovement, Warehouse
+from .models import (
+    Bin,
+    Discrepancy,
+    Fulfilment,
+    Package,
+    Pick,
+    Reservation,
+    Review,
+    StockItem,
+    StockMovement,
+    Warehouse,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -62,3 +73,43 @@ class ReservationAdmin(ReadOnlyAdmin):
     list_filter = ["released_at", "created_at"]
     search_fields = ["order__number", "stock_item__product__sku"]
     list_select_related = ["order", "stock_item__product", "stock_item__warehouse"]
+
+
+# The warehouse's work on orders is written by the pages' services; the admin shows it.
+@admin.register(Fulfilment)
+class FulfilmentAdmin(ReadOnlyAdmin):
+    list_display = ["order", "acknowledged_at", "acknowledged_by", "round", "packed_at"]
+    list_filter = ["acknowledged_at", "packed_at"]
+    search_fields = ["order__number"]
+    list_select_related = ["order", "acknowledged_by"]
+
+
+@admin.register(Pick)
+class PickAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "order", "line", "quantity", "round", "by"]
+    list_filter = ["created_at"]
+    search_fields = ["order__number", "line__sku", "scanned"]
+    list_select_related = ["order", "line", "by"]
+
+
+@admin.register(Discrepancy)
+class DiscrepancyAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "order", "line", "kind", "quantity", "outcome", "by"]
+    list_filter = ["kind", "outcome", "created_at"]
+    search_fields = ["order__number", "line__sku", "note"]
+    list_select_related = ["order", "line", "by"]
+
+
+@admin.register(Package)
+class PackageAdmin(ReadOnlyAdmin):
+    list_display = ["order", "round", "weight_kg", "length_cm", "width_cm", "height_cm", "by"]
+    search_fields = ["order__number"]
+    list_select_related = ["order", "by"]
+
+
+@admin.register(Review)
+class ReviewAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "order", "round", "passed", "by"]
+    list_filter = ["passed", "created_at"]
+    search_fields = ["order__number", "notes"]
+    list_select_related = ["order", "by"]

@@ -1,12 +1,15 @@
 """Stock: warehouses, bins, stock per product and warehouse, movements, reservations."""
 
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from orders.models import Order, Product
+from orders.models import Order, OrderLine, Product
 
 
 class Warehouse(models.Model):
@@ -90,6 +93,8 @@ class MovementKind(models.TextChoices):
     ADJUSTMENT = "adjustment", _("Adjustment")
     RESERVATION = "reservation", _("Reserved for an order")
     RELEASE = "release", _("Reservation released")
+    WRITE_OFF = "write_off", _("Written off while picking")
+    SHIPMENT = "shipment", _("Shipped")
 
 
 class StockMovement(models.Model):
@@ -156,3 +161,194 @@ class Reservation(models.Model):
 
     def __str__(self):
         return f"{self.order.number} · {self.stock_item} × {self.quantity}"
+
+
+def _who(related_name="+"):
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name=related_name,
+        verbose_name=_("who"),
+    )
+
+
+class Fulfilment(models.Model):
+    """The warehouse's work on one order: the acknowledged hand-off (which starts the
+    warehouse's own clock), the picking round, and packing.
+
+    ``round`` counts picking attempts: a failed review or a shortage during picking
+    starts a new round, and picks, packages and reviews belong to their round.
+    """
+
+    order = models.OneToOneField(
+        Order,
+        on_delete=models.PROTECT,
+        primary_key=True,
+        related_name="fulfilment",
+        verbose_name=_("order"),
+    )
+    acknowledged_at = models.DateTimeField(_("acknowledged"), default=timezone.now)
+    acknowledged_by = _who()
+    round = models.PositiveSmallIntegerField(_("picking round"), default=1)
+    packed_at = models.DateTimeField(_("packed"), null=True, blank=True)
+    packed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("packed by"),
+    )
+
+    class Meta:
+        verbose_name = _("fulfilment")
+        verbose_name_plural = _("fulfilments")
+        ordering = ["acknowledged_at"]
+
+    def __str__(self):
+        return self.order.number
+
+    def pickers(self):
+        """Who picked in the current round: none of them may review it."""
+        return set(self.order.picks.filter(round=self.round).values_list("by_id", flat=True)) | set(
+            self.order.discrepancies.filter(round=self.round).values_list("by_id", flat=True)
+        )
+
+
+class Pick(models.Model):
+    """Units of an order line taken from the shelf, confirmed by scanning or typing the SKU."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="picks", verbose_name=_("order")
+    )
+    line = models.ForeignKey(
+        OrderLine, on_delete=models.PROTECT, related_name="picks", verbose_name=_("order line")
+    )
+    round = models.PositiveSmallIntegerField(_("picking round"))
+    quantity = models.PositiveIntegerField(_("quantity"))
+    scanned = models.CharField(_("SKU scanned or typed"), max_length=60)
+    by = _who()
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("pick")
+        verbose_name_plural = _("picks")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="pick_quantity_positive")
+        ]
+
+    def __str__(self):
+        return f"{self.order.number} · {self.line.sku} × {self.quantity}"
+
+
+class DiscrepancyKind(models.TextChoices):
+    NOT_FOUND = "not_found", _("Not found on the shelf")
+    DAMAGED = "damaged", _("Damaged")
+
+
+class DiscrepancyOutcome(models.TextChoices):
+    REPLACED = "replaced", _("Replaced from other stock")
+    BACKORDERED = "backordered", _("Short: order backordered")
+
+
+class Discrepancy(models.Model):
+    """A problem found while picking: the units are written off and replaced from
+    other stock, or the order goes into the shortage loop."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="discrepancies", verbose_name=_("order")
+    )
+    line = models.ForeignKey(
+        OrderLine,
+        on_delete=models.PROTECT,
+        related_name="discrepancies",
+        verbose_name=_("order line"),
+    )
+    round = models.PositiveSmallIntegerField(_("picking round"))
+    kind = models.CharField(_("problem"), max_length=12, choices=DiscrepancyKind.choices)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=DiscrepancyOutcome.choices)
+    by = _who()
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("picking discrepancy")
+        verbose_name_plural = _("picking discrepancies")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1), name="discrepancy_quantity_positive"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.order.number} · {self.line.sku} · {self.get_kind_display()}"
+
+
+class Package(models.Model):
+    """One parcel of an order, with what the carrier needs: weight and dimensions."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="packages", verbose_name=_("order")
+    )
+    round = models.PositiveSmallIntegerField(_("picking round"))
+    weight_kg = models.DecimalField(
+        _("weight (kg)"),
+        max_digits=7,
+        decimal_places=3,
+        validators=[MinValueValidator(Decimal("0.001")), MaxValueValidator(Decimal("1000"))],
+    )
+    length_cm = models.PositiveSmallIntegerField(
+        _("length (cm)"), validators=[MinValueValidator(1), MaxValueValidator(400)]
+    )
+    width_cm = models.PositiveSmallIntegerField(
+        _("width (cm)"), validators=[MinValueValidator(1), MaxValueValidator(400)]
+    )
+    height_cm = models.PositiveSmallIntegerField(
+        _("height (cm)"), validators=[MinValueValidator(1), MaxValueValidator(400)]
+    )
+    by = _who()
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("package")
+        verbose_name_plural = _("packages")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weight_kg__gt=0, length_cm__gt=0, width_cm__gt=0, height_cm__gt=0),
+                name="package_measures_positive",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.order.number} · {self.weight_kg} kg"
+
+
+class Review(models.Model):
+    """The second person's check of the packed goods against the order."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="reviews", verbose_name=_("order")
+    )
+    round = models.PositiveSmallIntegerField(_("picking round"))
+    passed = models.BooleanField(_("passed"))
+    notes = models.TextField(_("notes"), blank=True)
+    by = _who()
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "round"], name="one_review_per_round"),
+            models.CheckConstraint(
+                condition=Q(passed=True) | ~Q(notes=""), name="failed_review_has_reason"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.order.number} · {self.round}"

@@ -40,29 +40,32 @@ def test_admin_transition_goes_through_the_service(client, admin_user, order_in)
 @pytest.mark.django_db
 def test_admin_transition_checks_the_role(client, order_in):
     sales_staff = make_user(Role.SALES, username="sales-admin", is_staff=True)
-    order = order_in(Status.CONFIRMED)
+    order = order_in(Status.BACKORDERED)
+    events = order.events.count()
     client.force_login(sales_staff)
     url = reverse("admin:orders_order_transition", args=[order.pk])
-    response = client.post(url, {"action": "pick", "expected_status": "confirmed"}, follow=True)
+    response = client.post(
+        url, {"action": "release_backorder", "expected_status": "backordered"}, follow=True
+    )
     assert response.status_code == 200
     order.refresh_from_db()
-    assert order.status == Status.CONFIRMED
-    assert order.events.count() == 3  # placed, verified, confirmed
+    assert order.status == Status.BACKORDERED
+    assert order.events.count() == events
 
 
 @pytest.mark.django_db
 def test_bulk_action_reports_orders_in_the_wrong_state(client, admin_user, order_in):
-    confirmed, shipped = order_in(Status.CONFIRMED), order_in(Status.SHIPPED)
+    waiting, shipped = order_in(Status.BACKORDERED), order_in(Status.SHIPPED)
     client.force_login(admin_user)
     response = client.post(
         reverse("admin:orders_order_changelist"),
-        {"action": "action_pick", "_selected_action": [confirmed.pk, shipped.pk]},
+        {"action": "action_release_backorder", "_selected_action": [waiting.pk, shipped.pk]},
         follow=True,
     )
     assert response.status_code == 200
-    confirmed.refresh_from_db()
+    waiting.refresh_from_db()
     shipped.refresh_from_db()
-    assert confirmed.status == Status.PICKED
+    assert waiting.status == Status.CONFIRMED
     assert shipped.status == Status.SHIPPED
     assert shipped.number in response.text
 

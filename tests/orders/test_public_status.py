@@ -21,8 +21,8 @@ def test_right_secret_shows_status_and_customer_timeline(client, shipped):
     assert shipped.number in html
     assert 'id="current-status"' in html
     assert "st-shipped" in html
-    # placed, confirmed, picked, shipped: one public entry each
-    assert html.count("<li><div><strong>") == 4
+    # placed, confirmed, taken over by the warehouse, picked, packed, shipped
+    assert html.count("<li><div><strong>") == 6
     assert '<meta name="robots" content="noindex, nofollow">' in html
     assert response["X-Robots-Tag"] == "noindex, nofollow"
     assert "no-store" in response["Cache-Control"]

@@ -5,7 +5,7 @@ import pytest
 from orders import services
 from orders.models import EventKind, Order, OrderEvent, Status
 from orders.roles import Role
-from tests.factories import promise_date
+from tests.factories import promise_date, through_warehouse
 
 # Which role may take each transition, and from which states (the business rules).
 RULES = {
@@ -13,7 +13,6 @@ RULES = {
     "cancel": ({Status.PLACED, Status.CONFIRMED, Status.BACKORDERED}, {Role.SALES}),
     "backorder": ({Status.CONFIRMED}, {Role.WAREHOUSE}),
     "release_backorder": ({Status.BACKORDERED}, {Role.WAREHOUSE}),
-    "pick": ({Status.CONFIRMED}, {Role.WAREHOUSE}),
     "ship": ({Status.PICKED}, {Role.LOGISTICS}),
     "deliver": ({Status.SHIPPED}, {Role.LOGISTICS}),
     "close": ({Status.DELIVERED}, {Role.FINANCE}),
@@ -23,7 +22,6 @@ TARGET = {
     "cancel": Status.CANCELLED,
     "backorder": Status.BACKORDERED,
     "release_backorder": Status.CONFIRMED,
-    "pick": Status.PICKED,
     "ship": Status.SHIPPED,
     "deliver": Status.DELIVERED,
     "close": Status.CLOSED,
@@ -36,7 +34,7 @@ CASES = [(name, status, role) for name in RULES for status in Status.values for 
 def test_transition_matrix(name, source, role, users, order_in):
     order = order_in(source)
     sources, roles = RULES[name]
-    events_before = order.events.count()
+    events_before = order.events.filter(kind=EventKind.TRANSITION).count()
     right_state = source in sources
     right_role = role in roles or role == Role.MANAGER
 
@@ -45,7 +43,7 @@ def test_transition_matrix(name, source, role, users, order_in):
         services.perform_action(order.pk, name, by=users[role], note="a reason", **fields)
         order.refresh_from_db()
         assert order.status == TARGET[name]
-        assert order.events.count() == events_before + 1
+        assert order.events.filter(kind=EventKind.TRANSITION).count() == events_before + 1
         return
 
     expected = services.TransitionNotAllowed if not right_state else services.TransitionForbidden
@@ -54,7 +52,7 @@ def test_transition_matrix(name, source, role, users, order_in):
     assert str(refused.value.message)
     order.refresh_from_db()
     assert order.status == source
-    assert order.events.count() == events_before
+    assert order.events.filter(kind=EventKind.TRANSITION).count() == events_before
 
 
 @pytest.mark.django_db
@@ -64,21 +62,28 @@ def test_each_transition_writes_one_event_with_who_from_to_and_note(users, order
         ("confirm", Role.SALES),
         ("backorder", Role.WAREHOUSE),
         ("release_backorder", Role.WAREHOUSE),
-        ("pick", Role.WAREHOUSE),
+        ("warehouse", Role.WAREHOUSE),
         ("ship", Role.LOGISTICS),
         ("deliver", Role.LOGISTICS),
         ("close", Role.FINANCE),
     ]
     for name, role in path:
         before = order.status
+        if name == "warehouse":
+            through_warehouse(order, by=users[role])
+            event = order.events.filter(kind=EventKind.TRANSITION).latest("created_at", "pk")
+            assert (event.from_status, event.to_status, event.actor) == (
+                before,
+                Status.PICKED,
+                users[role],
+            )
+            continue
         fields = {"promised_date": promise_date()} if name == "confirm" else {}
         services.perform_action(order.pk, name, by=users[role], note=f"note for {name}", **fields)
-        event = OrderEvent.objects.filter(order=order).latest("created_at", "pk")
-        assert (event.kind, event.from_status, event.to_status) == (
-            EventKind.TRANSITION,
-            before,
-            TARGET[name],
+        event = OrderEvent.objects.filter(order=order, kind=EventKind.TRANSITION).latest(
+            "created_at", "pk"
         )
+        assert (event.from_status, event.to_status) == (before, TARGET[name])
         assert event.actor == users[role]
         assert event.note == f"note for {name}"
         order.refresh_from_db()
@@ -105,6 +110,27 @@ def test_stale_expected_status_is_refused_as_changed(users, order_in):
             order.pk, by=users[Role.SALES], note="too late", expected_status=Status.PLACED
         )
     assert Order.objects.get(pk=order.pk).status == Status.CONFIRMED
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["pick", "repick"])
+def test_warehouse_transitions_are_not_generic_actions(users, order_in, name):
+    """Picking is confirmed line by line on the pick list, and only a failed review
+    sends goods back: no role may take these as a bare button or admin action."""
+    order = order_in(Status.CONFIRMED if name == "pick" else Status.PICKED)
+    with pytest.raises(services.OrderActionError):
+        services.perform_action(order.pk, name, by=users[Role.MANAGER], note="x")
+    assert Order.objects.get(pk=order.pk).status == order.status
+
+
+@pytest.mark.django_db
+def test_ship_is_refused_before_the_warehouse_review(users, order_in):
+    order = order_in(Status.CONFIRMED)
+    through_warehouse(order, by=users[Role.WAREHOUSE], review=False)
+    assert order.status == Status.PICKED
+    with pytest.raises(services.TransitionNotAllowed):
+        services.ship_order(order.pk, by=users[Role.LOGISTICS])
+    assert Order.objects.get(pk=order.pk).status == Status.PICKED
 
 
 @pytest.mark.django_db

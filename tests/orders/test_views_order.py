@@ -35,16 +35,17 @@ def test_action_button_moves_the_order_and_writes_the_timeline(sales_client, ord
 
 @pytest.mark.django_db
 def test_wrong_role_action_is_403_with_a_message_and_changes_nothing(client, users, order_in):
-    order = order_in(Status.CONFIRMED)
+    order = order_in(Status.BACKORDERED)
     client.force_login(users[Role.SALES])
     response = client.post(
-        f"/orders/{order.number}/action/", {"action": "pick", "expected_status": "confirmed"}
+        f"/orders/{order.number}/action/",
+        {"action": "release_backorder", "expected_status": "backordered"},
     )
     assert response.status_code == 403
     assert 'class="error"' in response.text
     order.refresh_from_db()
-    assert order.status == Status.CONFIRMED
-    assert order.events.filter(kind=EventKind.TRANSITION).count() == 2
+    assert order.status == Status.BACKORDERED
+    assert order.events.filter(kind=EventKind.TRANSITION).count() == 3
 
 
 @pytest.mark.django_db
@@ -102,7 +103,9 @@ def test_detail_offers_exactly_the_users_transitions(client, users, order_in):
     order = order_in(Status.CONFIRMED)
     client.force_login(users[Role.WAREHOUSE])
     html = client.get(f"/orders/{order.number}/").text
-    assert 'data-action="pick"' in html
+    # Picking is done on the warehouse's own page, linked from here.
+    assert 'data-action="pick"' not in html
+    assert f'href="/warehouse/orders/{order.number}/"' in html
     assert 'data-action="backorder"' in html
     assert 'data-action="confirm"' not in html
     assert 'data-action="cancel"' not in html

@@ -29,6 +29,7 @@ DEMO_PASSWORD = "o2d-demo"
 USERS = [
     ("sales", "李娜", "", Role.SALES),
     ("warehouse", "王强", "", Role.WAREHOUSE),
+    ("checker", "赵敏", "", Role.WAREHOUSE),  # reviews what "warehouse" picked
     ("logistics", "张伟", "", Role.LOGISTICS),
     ("finance", "刘芳", "", Role.FINANCE),
     ("manager", "陈静", "", Role.MANAGER),
@@ -123,7 +124,6 @@ ACTOR_FOR = {
     "confirm": "sales",
     "cancel": "sales",
     "backorder": "warehouse",
-    "pick": "warehouse",
     "ship": "logistics",
     "deliver": "logistics",
     "close": "finance",
@@ -164,10 +164,12 @@ class Command(BaseCommand):
             )
         users = self._users()
         products = self._products()
+        self._stock(products)
         if Order.objects.exists():
             self.stdout.write("Orders exist already; demo orders were not added again.")
         else:
             self._orders(users, products)
+            self._low_stock(products, users)
             marked = services.mark_overdue_steps()
             services.escalate_overdue_follow_ups()
             self.stdout.write(f"Created {Order.objects.count()} demo orders ({marked} late).")
@@ -200,6 +202,66 @@ class Command(BaseCommand):
             )[0]
             for sku, name, price in PRODUCTS
         ]
+
+    def _stock(self, products):
+        """Bins and stock for every product; two run low to show the alert."""
+        from warehouse.models import Bin, StockItem
+        from warehouse.services import main_warehouse
+
+        warehouse = main_warehouse()
+        for i, product in enumerate(products):
+            bin_, _created = Bin.objects.get_or_create(
+                warehouse=warehouse, code=f"{'ABC'[i % 3]}-{i // 3 + 1:02d}-{i % 4 + 1}"
+            )
+            StockItem.objects.get_or_create(
+                warehouse=warehouse,
+                product=product,
+                defaults={
+                    "bin": bin_,
+                    "on_hand": 200,
+                    "low_stock_threshold": 10,
+                },
+            )
+
+    def _low_stock(self, products, users):
+        """A stock count found two products short: they show on the low-stock alert."""
+        from warehouse.services import adjust_stock, stock_item_for
+
+        for product in (products[3], products[11]):
+            item = stock_item_for(product)
+            adjust_stock(
+                item.pk,
+                item.reserved + 4 - item.on_hand,
+                by=users["warehouse"],
+                reason="盘点差异 / stock count",
+            )
+
+    def _warehouse_work(self, order, users, status, at, rng):
+        """The warehouse's real flow for demo orders that got past picking: some wait
+        to be packed, some for review, the rest are reviewed (by a second person)."""
+        from warehouse import services as warehouse
+
+        warehouse.acknowledge_order(order.pk, by=users["warehouse"])
+        for line in order.lines.all():
+            warehouse.record_pick(
+                order.pk, by=users["warehouse"], scanned=line.sku, quantity=line.quantity
+            )
+        stage = rng.random()
+        if status == Status.PICKED and stage < 0.35:
+            return  # waits to be packed
+        warehouse.add_package(
+            order.pk,
+            by=users["warehouse"],
+            weight_kg=Decimal(rng.randint(500, 9000)) / 1000,
+            length_cm=rng.choice([20, 30, 40]),
+            width_cm=rng.choice([15, 20, 30]),
+            height_cm=rng.choice([10, 15, 20]),
+        )
+        warehouse.finish_packing(order.pk, by=users["warehouse"])
+        if status == Status.PICKED and stage < 0.7:
+            return  # waits for review
+        with clock_at(at + timedelta(minutes=25)):
+            warehouse.review_order(order.pk, by=users["checker"], passed=True)
 
     def _orders(self, users, products):
         rng = random.Random(2026)
@@ -247,6 +309,10 @@ class Command(BaseCommand):
                 )
             for name, gap in zip(path, gaps, strict=True):
                 at += gap
+                if name == "pick":
+                    with clock_at(at):
+                        self._warehouse_work(order, users, status, at, rng)
+                    continue
                 with clock_at(at):
                     fields = {}
                     if name == "confirm":
@@ -264,6 +330,12 @@ class Command(BaseCommand):
                         note=NOTES.get(name, ""),
                         **fields,
                     )
+            if status == Status.CONFIRMED and i % 2 == 0:
+                # Half of the confirmed orders were taken over by the warehouse.
+                from warehouse.services import acknowledge_order
+
+                with clock_at(at + timedelta(minutes=15)):
+                    acknowledge_order(order.pk, by=users["warehouse"])
             if not path and i % 2 == 0:
                 # Half of the waiting orders were already checked by Sales.
                 with clock_at(at + timedelta(minutes=20)):
