@@ -226,7 +226,7 @@ def _backorder_for(order, shortages: list[Shortage], *, by):
         % {"sku": s.sku, "wanted": s.wanted, "available": s.available}
         for s in shortages
     )
-    order_services.backorder_order(order.pk, by=by, note=note)
+    # The details first, then the backorder (which tells Sales): the timeline reads in order.
     OrderEvent.objects.create(
         order=order,
         kind=EventKind.SYSTEM,
@@ -237,6 +237,7 @@ def _backorder_for(order, shortages: list[Shortage], *, by):
             ]
         },
     )
+    order_services.backorder_order(order.pk, by=by, note=note)
 
 
 def release_reservations(order, *, by, kind=MovementKind.RELEASE, now=None) -> int:
@@ -334,12 +335,12 @@ def _ready_to_pick(order) -> Fulfilment:
     return fulfilment
 
 
-def record_pick(order_id, *, by, scanned: str, quantity: int = 1, line_id=None) -> Order:
+def record_pick(order_id, *, by, scanned: str, quantity: int = 1, line_id=None) -> Pick:
     """Confirm units taken from the shelf by scanning or typing their SKU.
 
     The SKU must be one of the order's lines that still needs units (or, with
     ``line_id``, that line's SKU); the quantity may not exceed what is left to pick.
-    When the last unit is picked the order becomes picked.
+    When the last unit is picked the order becomes picked. Returns the pick.
     """
     _require_warehouse(by)
     code = (scanned or "").strip()
@@ -378,7 +379,7 @@ def record_pick(order_id, *, by, scanned: str, quantity: int = 1, line_id=None) 
             raise StockError(
                 _("Only %(left)d more of %(sku)s are needed.") % {"left": left, "sku": line.sku}
             )
-        Pick.objects.create(
+        pick = Pick.objects.create(
             order=order,
             line=line,
             round=fulfilment.round,
@@ -389,8 +390,8 @@ def record_pick(order_id, *, by, scanned: str, quantity: int = 1, line_id=None) 
         )
         picked[line.pk] += quantity
         if all(picked[each.pk] >= each.quantity for each in order.lines.all()):
-            order = order_services.pick_order(order.pk, by=by)
-    return order
+            order_services.pick_order(order.pk, by=by)
+    return pick
 
 
 def report_discrepancy(

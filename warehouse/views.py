@@ -155,7 +155,7 @@ def scan(request, number):
     result = {}
 
     def run():
-        result["order"] = services.record_pick(
+        result["pick"] = services.record_pick(
             order.pk,
             by=request.user,
             scanned=data["sku"],
@@ -165,13 +165,14 @@ def scan(request, number):
 
     response = _act(request, number, run, "", scan_form=form)
     if response.status_code == 302:
-        if result["order"].status == Status.PICKED:
+        pick = result["pick"]
+        if Order.objects.get(pk=order.pk).status == Status.PICKED:
             messages.success(request, _("Every line is picked: the order is ready to pack."))
         else:
             messages.success(
                 request,
                 _("%(quantity)d × %(sku)s picked.")
-                % {"quantity": data["quantity"], "sku": data["sku"].strip()},
+                % {"quantity": pick.quantity, "sku": pick.line.sku},
             )
     return response
 

@@ -1,6 +1,8 @@
 """End to end in a real Chromium: one order goes from placed to closed, each role
-signing in through the login form and clicking its own button on the order page;
-then the customer opens the public status link on a phone.
+signing in through the login form and clicking its own button on the order page,
+except the warehouse, which works on its own page (acknowledge, scan every SKU, pack)
+and has a second warehouse user review the packed goods; then the customer opens the
+public status link on a phone.
 
 Also writes the Sales dashboard screenshot (artifacts/screenshots/dashboard.png); copy it to
 docs/screenshot-dashboard.png when the README picture should change.
@@ -21,7 +23,9 @@ from playwright.sync_api import Page, expect
 
 from orders import services
 from orders.models import Order, Status
-from tests.factories import CustomerFactory, ProductFactory, order_in_status, place
+from tests.factories import CustomerFactory, ProductFactory, make_user, order_in_status, place
+from warehouse.models import Package, Pick, Review
+from warehouse.services import receive_goods, stock_item_for
 
 pytestmark = [
     pytest.mark.browser,
@@ -43,6 +47,9 @@ STAFF_NAMES = {
     "Finance": "周敏",
     "Manager": "吴刚",
 }
+# The second warehouse user, who reviews what the first one picked and packed.
+REVIEWER_NAME = "钱芳"
+REVIEWER_USERNAME = "reviewer-user"
 LABELS = {
     Status.PLACED: "Placed",
     Status.CONFIRMED: "Confirmed",
@@ -68,7 +75,8 @@ DASHBOARDS = {
 
 # Who does what, in order: role, the dashboard queue the order waits in, another
 # role's dashboard the user must not open, and the role's clicks as
-# (action, buttons offered before the click, status after it).
+# (action, buttons offered before the click, status after it). The warehouse has no
+# clicks on the order page: its queue leads to its own work page (see work_in_warehouse).
 FLOW = [
     (
         "Sales",
@@ -76,12 +84,7 @@ FLOW = [
         "/warehouse/",
         [("confirm", {"confirm", "cancel"}, Status.CONFIRMED)],
     ),
-    (
-        "Warehouse",
-        "to_pick",
-        "/sales/",
-        [("pick", {"pick", "backorder"}, Status.PICKED)],
-    ),
+    ("Warehouse", "to_acknowledge", "/sales/", None),
     (
         "Logistics",
         "to_ship",
@@ -101,7 +104,7 @@ FLOW = [
 # The buttons each role can ever get; everything else must never be offered to it.
 ROLE_ACTIONS = {
     "Sales": {"confirm", "cancel"},
-    "Warehouse": {"pick", "backorder", "release_backorder"},
+    "Warehouse": {"backorder", "release_backorder"},
     "Logistics": {"ship", "deliver"},
     "Finance": {"close"},
 }
@@ -158,6 +161,103 @@ def offered_actions(page: Page) -> set[str]:
     return set(page.locator("[data-action]").evaluate_all("els => els.map(e => e.dataset.action)"))
 
 
+def work_in_warehouse(page: Page, base: str, order: Order, staff, shot):
+    """The warehouse's part, through its own pages. The first warehouse user (signed in,
+    on the warehouse dashboard) acknowledges the order, scans every line's SKU, enters
+    one package and finishes packing; a second warehouse user reviews and passes it.
+    Ends signed in as the reviewer, on the order page."""
+    picker = staff["Warehouse"]
+    reviewer = make_user("Warehouse", username=REVIEWER_USERNAME, first_name=REVIEWER_NAME)
+    work_url = reverse("warehouse:order", args=[order.number])
+    stage = page.locator("#stage")
+    badge = page.locator(".page-head h1 .badge")
+
+    page.locator(f"#queue-to_acknowledge a[href='{work_url}']").click()
+    expect(page).to_have_url(f"{base}{work_url}")
+    expect(stage).to_have_attribute("data-stage", "acknowledge")
+    page.locator("#acknowledge").click()
+    expect(page.locator(".messages .success")).to_contain_text("the stock is reserved")
+    expect(stage).to_have_attribute("data-stage", "pick")
+    shot(page, "warehouse-acknowledge")
+
+    lines = list(order.lines.order_by("pk"))
+    for n, line in enumerate(lines, start=1):
+        scan = page.locator("#scan-form")
+        scan.get_by_label("Scan or type the SKU").fill(line.sku)
+        scan.get_by_label("Quantity").fill(str(line.quantity))
+        page.locator("#confirm-pick").click()
+        if n < len(lines):
+            expect(page.locator(".messages .success")).to_have_text(
+                f"{line.quantity} × {line.sku} picked."
+            )
+            expect(page.locator(f"#pick-table tr[data-sku='{line.sku}']")).to_have_class("done")
+            expect(badge).to_have_text(LABELS[Status.CONFIRMED])
+    expect(page.locator(".messages .success")).to_have_text(
+        "Every line is picked: the order is ready to pack."
+    )
+    expect(badge).to_have_text(LABELS[Status.PICKED])
+    expect(stage).to_have_attribute("data-stage", "pack")
+    shot(page, "warehouse-picked")
+
+    form = page.locator("#package-form")
+    form.locator("input[name=weight_kg]").fill("1.8")
+    form.locator("input[name=length_cm]").fill("40")
+    form.locator("input[name=width_cm]").fill("30")
+    form.locator("input[name=height_cm]").fill("20")
+    page.locator("#add-package").click()
+    expect(page.locator(".messages .success")).to_have_text("Package added.")
+    expect(page.locator("#package-table tbody tr")).to_have_count(1)
+    expect(page.locator("#package-table tbody tr")).to_contain_text("40 × 30 × 20")
+    page.locator("#finish-packing").click()
+    expect(stage).to_have_attribute("data-stage", "review")
+    # Whoever picked may not review: no form for them, a warning instead.
+    expect(page.locator("#picker-warning")).to_be_visible()
+    expect(page.locator("#review-form")).to_have_count(0)
+    shot(page, "warehouse-packed")
+    log_out(page)
+
+    log_in(page, base, reviewer)
+    expect(page).to_have_url(f"{base}{DASHBOARDS['Warehouse']}")
+    expect(page.locator("header .userbox")).to_contain_text(REVIEWER_NAME)
+    page.locator(f"#queue-to_review a[href='{work_url}']").click()
+    expect(stage).to_have_attribute("data-stage", "review")
+    expect(page.locator("#picker-warning")).to_have_count(0)
+    page.locator("#review-form input[name=result][value=pass]").check()
+    page.locator("#record-review").click()
+    expect(page.locator(".messages .success")).to_have_text(
+        "Review passed: the order is ready for logistics."
+    )
+    expect(stage).to_have_attribute("data-stage", "done")
+    expect(page.locator("#review-list")).to_contain_text(REVIEWER_NAME)
+    shot(page, "warehouse-reviewed")
+
+    order.refresh_from_db()
+    assert order.status == Status.PICKED
+    assert order.reviewed_at is not None
+    assert {(p.line.sku, p.quantity, p.by) for p in Pick.objects.filter(order=order)} == {
+        (line.sku, line.quantity, picker) for line in lines
+    }
+    assert Package.objects.filter(order=order).count() == 1
+    review = Review.objects.get(order=order)
+    assert (review.passed, review.by) == (True, reviewer)
+
+    # On the order page the warehouse's work is on the timeline, each with its person;
+    # the warehouse has no button left there (picking has its own page).
+    page.locator(f"#content a[href='{order.get_absolute_url()}']").first.click()
+    expect(page).to_have_url(f"{base}{order.get_absolute_url()}")
+    expect(badge).to_have_text(LABELS[Status.PICKED])
+    expect(page.locator("#step-clock")).to_contain_text(STEP_NAMES[Status.PICKED])
+    assert offered_actions(page) == set()
+    timeline = page.locator("#timeline ol.timeline > li")
+    for text, who in [
+        ("The warehouse took over the order", STAFF_NAMES["Warehouse"]),
+        ("Packed", STAFF_NAMES["Warehouse"]),
+        ("Review passed: ready for logistics", REVIEWER_NAME),
+    ]:
+        expect(timeline.filter(has_text=text).filter(has_text=who)).to_have_count(1)
+    expect(timeline.filter(has_text="Confirmed → Picked")).to_contain_text(STAFF_NAMES["Warehouse"])
+
+
 def test_order_from_placed_to_closed(live_server, page: Page, browser, staff):
     base = live_server.url
     page.set_default_timeout(5_000)
@@ -182,6 +282,9 @@ def test_order_from_placed_to_closed(live_server, page: Page, browser, staff):
     )
     detail_url = order.get_absolute_url()
     order_status = Status.PLACED
+    # The goods are on the shelf before the order reaches the warehouse.
+    for line in order.lines.all():
+        receive_goods(stock_item_for(line.product).pk, 10, by=None, reason="Opening stock")
 
     for role, queue, forbidden_dashboard, clicks in FLOW:
         user = staff[role]
@@ -191,8 +294,14 @@ def test_order_from_placed_to_closed(live_server, page: Page, browser, staff):
         expect(page.locator("html")).to_have_attribute("lang", "en")
         expect(page.locator("header .userbox")).to_contain_text(STAFF_NAMES[role])
         shot(page, f"{role.lower()}-dashboard")
-        page.locator(f"#queue-{queue} a[href='{detail_url}']").click()
-        expect(page).to_have_url(f"{base}{detail_url}")
+        if clicks is None:
+            # The warehouse's queue leads to its work page, not to the order page.
+            work_in_warehouse(page, base, order, staff, shot)
+            order_status = Status.PICKED
+            clicks = []
+        else:
+            page.locator(f"#queue-{queue} a[href='{detail_url}']").click()
+            expect(page).to_have_url(f"{base}{detail_url}")
 
         for action, offered, new_status in clicks:
             # Only this role's buttons for the current state are offered.
@@ -222,25 +331,39 @@ def test_order_from_placed_to_closed(live_server, page: Page, browser, staff):
             # Closed: the clock has stopped, nobody has anything left to do.
             expect(page.locator("#step-clock")).to_have_count(0)
             assert offered_actions(page) == set()
-            # Six steps on the main path, plus Sales' verification of the contact details.
-            expect(page.locator("#timeline ol.timeline > li")).to_have_count(7)
+            # Six steps on the main path, plus Sales' verification of the contact details
+            # and the warehouse's hand-off, reservation, packing and review.
+            timeline = page.locator("#timeline ol.timeline > li")
+            expect(timeline).to_have_count(11)
+            expect(timeline).to_contain_text(
+                [
+                    "Order placed",
+                    "Contact and address checked",
+                    "Confirmed",
+                    "The warehouse took over the order",
+                    "Stock reserved",
+                    "Picked",
+                    "Packed",
+                    "Review passed: ready for logistics",
+                    "Shipped",
+                    "Delivered",
+                    "Closed",
+                ]
+            )
             staff_html = page.content()
 
         if role == "Sales":
-            # Sales cannot pick, not even by posting the form by hand.
+            # Sales cannot pick, not even by posting the warehouse's scan form by hand.
             token = page.locator("input[name=csrfmiddlewaretoken]").first.input_value()
             response = page.request.post(
-                f"{base}{reverse('order_action', args=[order.number])}",
-                form={
-                    "csrfmiddlewaretoken": token,
-                    "action": "pick",
-                    "expected_status": Status.CONFIRMED,
-                },
+                f"{base}{reverse('warehouse:scan', args=[order.number])}",
+                form={"csrfmiddlewaretoken": token, "sku": "TEA-0250", "quantity": "2"},
                 headers=ENGLISH,
             )
             assert response.status == 403
             order.refresh_from_db()
             assert order.status == Status.CONFIRMED
+            assert not Pick.objects.filter(order=order).exists()
 
         # Another role's dashboard is not in the menu, and opening it gives the 403 page.
         expect(page.locator(f"header nav a[href='{forbidden_dashboard}']")).to_have_count(0)
@@ -275,9 +398,19 @@ def test_order_from_placed_to_closed(live_server, page: Page, browser, staff):
         expect(status_badge).to_have_class(re.compile(r"\bst-closed\b"))
         expect(status_badge).to_have_text("Closed")
         history = public.locator("ol#public-timeline > li")
-        expect(history).to_have_count(6)
+        # The main path, plus the warehouse's hand-off and packing (never the review).
+        expect(history).to_have_count(8)
         expect(history).to_contain_text(
-            ["Order placed", "Confirmed", "Picked", "Shipped", "Delivered", "Closed"]
+            [
+                "Order placed",
+                "Confirmed",
+                "The warehouse took over the order",
+                "Picked",
+                "Packed",
+                "Shipped",
+                "Delivered",
+                "Closed",
+            ]
         )
         html = public.content()
         customer_data = [
@@ -287,12 +420,12 @@ def test_order_from_placed_to_closed(live_server, page: Page, browser, staff):
             order.delivery_phone,
             order.delivery_street,
         ]
-        staff_names = [user.get_full_name() for user in staff.values()]
-        usernames = [user.username for user in staff.values()]
+        staff_names = [user.get_full_name() for user in staff.values()] + [REVIEWER_NAME]
+        usernames = [user.username for user in staff.values()] + [REVIEWER_USERNAME]
         leaked = [text for text in customer_data + staff_names + usernames if text in html]
         assert leaked == []
         # ...while the staff page, written the same way, does show them.
-        actors = [staff[role].get_full_name() for role, *_ in FLOW]
+        actors = [staff[role].get_full_name() for role, *_ in FLOW] + [REVIEWER_NAME]
         assert all(text in staff_html for text in customer_data + actors)
         # Nothing sticks out sideways on a phone.
         assert public.evaluate("document.documentElement.scrollWidth") <= 390
