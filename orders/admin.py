@@ -172,8 +172,6 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
     actions = [
         _bulk_action(name, label)
         for name, label in [
-            ("ship", gettext_lazy("Mark selected orders shipped")),
-            ("deliver", gettext_lazy("Mark selected orders delivered")),
             ("close", gettext_lazy("Close selected orders")),
             ("release_backorder", gettext_lazy("Release selected backorders")),
         ]

@@ -30,6 +30,7 @@ def render_notification(notification: Notification) -> EmailMultiAlternatives:
             "confirm_days": settings.O2D_CONFIRM_LINK_DAYS,
             "order_url": settings.SITE_URL.rstrip("/") + order.get_absolute_url(),
             "shortage": order.events.filter(code="shortage").last(),
+            "data": notification.data,
         }
         base = f"emails/{notification.kind}"
         subject = " ".join(render_to_string(f"{base}_subject.txt", context).split())

@@ -328,7 +328,8 @@ class Order(ConcurrentTransitionMixin, models.Model):
         target=Status.SHIPPED,
         permission="orders.ship_order",
         conditions=[lambda order: order.reviewed_at is not None],
-        custom={"label": _("Mark shipped"), "style": "primary"},
+        # Shipping is recorded on the logistics page (carrier, tracking number, packages).
+        custom={"label": _("Mark shipped"), "style": "primary", "via": "logistics"},
     )
     def ship(self):
         self._enter_step()
@@ -338,7 +339,8 @@ class Order(ConcurrentTransitionMixin, models.Model):
         source=Status.SHIPPED,
         target=Status.DELIVERED,
         permission="orders.deliver_order",
-        custom={"label": _("Mark delivered"), "style": "primary"},
+        # Delivered comes from the carrier's tracking events (or Logistics entering one).
+        custom={"label": _("Mark delivered"), "style": "primary", "via": "logistics"},
     )
     def deliver(self):
         self._enter_step()
@@ -497,6 +499,17 @@ class OrderEvent(models.Model):
             return gettext("Order changed before confirmation")
         if self.code in SYSTEM_MESSAGES:
             return str(SYSTEM_MESSAGES[self.code])
+        if self.code == "shipment":
+            return gettext("Handed to %(carrier)s, tracking number %(tracking)s") % {
+                "carrier": self.data.get("carrier", ""),
+                "tracking": self.data.get("tracking", ""),
+            }
+        if self.code == "tracking":
+            return tracking_message(self.data)
+        if self.code == "exception_opened":
+            return gettext("Delivery problem: %(problem)s") % {
+                "problem": tracking_message(self.data)
+            }
         if self.code == "promise_changed":
             return gettext("New delivery date: %(date)s") % {"date": self.data.get("date", "")}
         if self.code == "follow_up_created":
@@ -505,6 +518,25 @@ class OrderEvent(models.Model):
             return gettext("Follow-up overdue: escalated to the managers")
         # Never the free-text note: it may be internal.
         return EventKind(self.kind).label
+
+
+# What the carrier's tracking events say, in the reader's language.
+TRACKING_WORDS = {
+    "in_transit": _("In transit"),
+    "out_for_delivery": _("Out for delivery"),
+    "delivered": _("Delivered"),
+    "delayed": _("Delayed"),
+    "failed_attempt": _("Delivery attempt failed"),
+    "lost": _("Lost"),
+    "damaged": _("Damaged"),
+    "address_problem": _("Address problem"),
+    "returned": _("Returned to sender"),
+}
+
+
+def tracking_message(data) -> str:
+    word = str(TRACKING_WORDS.get(data.get("type"), data.get("type", "")))
+    return f"{word} · {data['location']}" if data.get("location") else word
 
 
 # How system events with a fixed wording read; worded at read time.
@@ -517,6 +549,7 @@ SYSTEM_MESSAGES = {
     "review_passed": _("Review passed: ready for logistics"),
     "review_failed": _("Review failed: back to picking"),
     "sales_alerted": _("Sales told of the shortage"),
+    "exception_resolved": _("Delivery problem solved"),
 }
 
 
@@ -779,6 +812,8 @@ class NotificationKind(models.TextChoices):
     CONFIRMATION_REMINDER = "confirmation_reminder", _("Confirmation reminder")
     ORDER_CANCELLED = "order_cancelled", _("Order cancelled")
     NEW_DELIVERY_DATE = "new_delivery_date", _("New delivery date")
+    ORDER_SHIPPED = "order_shipped", _("Order shipped")
+    DELIVERY_PROBLEM = "delivery_problem", _("Delivery problem")
     # To staff, not to the customer:
     SHORTAGE_ALERT = "shortage_alert", _("Shortage alert to Sales")
 
@@ -798,6 +833,8 @@ class Notification(models.Model):
     to = models.EmailField(_("to"))
     # Empty: the customer's language.
     language = models.CharField(_("language"), max_length=10, blank=True, default="")
+    # What the email needs beyond the order (e.g. the tracking link), from the app that sent it.
+    data = models.JSONField(_("data"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)

@@ -609,15 +609,13 @@ def close_order(order_id, *, by, note="", expected_status=None) -> Order:
     return _transition(order_id, "close", by=by, note=note, expected_status=expected_status)
 
 
-# The actions the order page and the admin may call, by transition name. Picking and
-# its review have their own pages in the warehouse (the "via" transitions).
+# The actions the order page and the admin may call, by transition name. Picking,
+# review, shipping and delivery have their own pages (the "via" transitions).
 ACTIONS = {
     "confirm": confirm_order,
     "cancel": cancel_order,
     "backorder": backorder_order,
     "release_backorder": release_backorder,
-    "ship": ship_order,
-    "deliver": deliver_order,
     "close": close_order,
 }
 
@@ -834,7 +832,9 @@ def proposed_delivery_date(order):
 # Customer emails
 
 
-def notify_customer(order: Order, kind: str, *, new=False, key="") -> Notification | None:
+def notify_customer(
+    order: Order, kind: str, *, new=False, key="", data=None
+) -> Notification | None:
     """Record an email to the customer in the caller's transaction and send it after
     commit. Customers without an email address get none; each kind is sent once per
     ``key`` (``new``: the order was just created, so there can be no earlier one)."""
@@ -842,12 +842,15 @@ def notify_customer(order: Order, kind: str, *, new=False, key="") -> Notificati
         return None
     if new:
         notification = Notification.objects.create(
-            order=order, kind=kind, key=key, to=order.customer.email
+            order=order, kind=kind, key=key, to=order.customer.email, data=data or {}
         )
         created = True
     else:
         notification, created = Notification.objects.get_or_create(
-            order=order, kind=kind, key=key, defaults={"to": order.customer.email}
+            order=order,
+            kind=kind,
+            key=key,
+            defaults={"to": order.customer.email, "data": data or {}},
         )
     if created:
         transaction.on_commit(lambda: _enqueue_email(notification.pk))

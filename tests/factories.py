@@ -138,11 +138,61 @@ def through_warehouse(order, *, by, review=True, pack=True):
     return order
 
 
+def carrier(code="test-express", **kwargs):
+    """A carrier with a standard service that delivers everywhere, up to 30 kg."""
+    from logistics.models import Carrier, CarrierRule, CarrierService
+
+    defaults = {
+        "name": "Test Express",
+        "tracking_url": "https://track.test-express.example/{tracking}",
+        "tracking_prefix": "TE",
+        "tracking_digits": 10,
+        "check_digit": "luhn",
+    }
+    item, created = Carrier.objects.get_or_create(code=code, defaults={**defaults, **kwargs})
+    if created:
+        service = CarrierService.objects.create(
+            carrier=item,
+            level="standard",
+            transit_days=2,
+            max_weight_kg=Decimal("30"),
+            base_price=Decimal("12.00"),
+            price_per_kg=Decimal("2.00"),
+            honours_time_window=True,
+        )
+        CarrierRule.objects.create(service=service)
+    return item
+
+
+def ship(order, *, by):
+    """Ship every package of a reviewed order with the proposed carrier."""
+    from logistics import services as logistics
+
+    carrier()
+    packages = logistics.unshipped_packages(order)
+    best = logistics.carrier_options(order, packages)[0]
+    return logistics.ship(order.pk, by=by, service_id=best.service.pk)
+
+
+def deliver(order, *, by=None):
+    """The carrier reports every shipment of ``order`` delivered."""
+    from logistics import services as logistics
+
+    for shipment in order.shipments.all():
+        logistics.record_event(shipment.pk, type="delivered", by=by)
+
+
 def order_in_status(status, *, by, **kwargs):
     order = place(by=by, **kwargs)
     for name in PATH_TO[status]:
         if name == "warehouse":
             through_warehouse(order, by=by)
+            continue
+        if name == "ship":
+            ship(order, by=by)
+            continue
+        if name == "deliver":
+            deliver(order, by=by)
             continue
         fields = {"promised_date": promise_date()} if name == "confirm" else {}
         services.perform_action(order.pk, name, by=by, note="test reason", **fields)

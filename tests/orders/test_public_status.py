@@ -21,8 +21,9 @@ def test_right_secret_shows_status_and_customer_timeline(client, shipped):
     assert shipped.number in html
     assert 'id="current-status"' in html
     assert "st-shipped" in html
-    # placed, confirmed, taken over by the warehouse, picked, packed, shipped
-    assert html.count("<li><div><strong>") == 6
+    # placed, confirmed, taken over by the warehouse, picked, packed, handed to the
+    # carrier, shipped
+    assert html.count("<li><div><strong>") == 7
     assert '<meta name="robots" content="noindex, nofollow">' in html
     assert response["X-Robots-Tag"] == "noindex, nofollow"
     assert "no-store" in response["Cache-Control"]

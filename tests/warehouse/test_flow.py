@@ -8,7 +8,7 @@ import pytest
 from orders import services as order_services
 from orders.models import EventKind, Order, Status
 from orders.roles import Role
-from tests.factories import ProductFactory, make_user, place, promise_date, reviewer
+from tests.factories import ProductFactory, make_user, place, promise_date, reviewer, ship
 from warehouse import services
 from warehouse.models import (
     DiscrepancyOutcome,
@@ -280,7 +280,7 @@ def test_passed_review_lets_logistics_ship_and_the_goods_leave_the_stock(tea_ord
     pick_all(tea_order, picker)
     pack(tea_order, picker)
     services.review_order(tea_order.pk, by=reviewer(), passed=True)
-    order_services.ship_order(tea_order.pk, by=users[Role.LOGISTICS])
+    ship(tea_order, by=users[Role.LOGISTICS])
     item = StockItem.objects.get(product__sku="TEA-1")
     assert (item.on_hand, item.reserved) == (8, 0)
     assert (
