@@ -22,6 +22,7 @@ urlpatterns = [
     path("warehouse/", include("warehouse.urls")),
     path("logistics/", include("logistics.urls")),
     path("finance/", include("finance.urls")),
+    path("feedback/", include("feedback.urls")),
     path("admin/", admin.site.urls),
 ]
 
