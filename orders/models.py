@@ -499,6 +499,12 @@ class OrderEvent(models.Model):
             return gettext("Order changed before confirmation")
         if self.code in SYSTEM_MESSAGES:
             return str(SYSTEM_MESSAGES[self.code])
+        if self.code in EVENT_MESSAGES:
+            text = str(EVENT_MESSAGES[self.code])
+            try:
+                return text % self.data if "%(" in text else text
+            except (KeyError, TypeError, ValueError):
+                return text
         if self.code == "shipment":
             return gettext("Handed to %(carrier)s, tracking number %(tracking)s") % {
                 "carrier": self.data.get("carrier", ""),
@@ -551,6 +557,12 @@ SYSTEM_MESSAGES = {
     "sales_alerted": _("Sales told of the shortage"),
     "exception_resolved": _("Delivery problem solved"),
 }
+
+
+# Wording for the system events of other apps (feedback, logistics...): they add
+# lazily translated strings here at import time; "%(name)s" is filled from the
+# event's data when the reader sees it.
+EVENT_MESSAGES: dict[str, str] = {}
 
 
 class StepCode(models.TextChoices):
@@ -814,6 +826,9 @@ class NotificationKind(models.TextChoices):
     NEW_DELIVERY_DATE = "new_delivery_date", _("New delivery date")
     ORDER_SHIPPED = "order_shipped", _("Order shipped")
     DELIVERY_PROBLEM = "delivery_problem", _("Delivery problem")
+    PROBLEM_RECEIVED = "problem_received", _("Problem report received")
+    PROBLEM_RESOLVED = "problem_resolved", _("Problem report resolved")
+    RECEIPT_REMINDER = "receipt_reminder", _("Please confirm receipt")
     # To staff, not to the customer:
     SHORTAGE_ALERT = "shortage_alert", _("Shortage alert to Sales")
 
