@@ -1,14 +1,238 @@
-from django.utils.translation import gettext_lazy as _
+"""Logistics pages: the dashboard, an order's shipping page (carrier proposal, ship,
+tracking events, exceptions), and the carriers' webhook."""
 
-from orders.models import Status
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from orders import selectors as order_selectors
+from orders.access import role_required
+from orders.clock import steps_by_code
+from orders.models import Order, Status
 from orders.roles import Role
-from orders.views import DashboardView
+from orders.services import OrderActionError
+from orders.views import ERROR_STATUS, DashboardView
+
+from . import services, webhooks
+from .forms import EventForm, ResolveForm, ShipForm
+from .models import Carrier, DeliveryException, Shipment
+
+logistics_required = role_required(Role.LOGISTICS)
+# Sales sees and resolves delivery problems too (it talks to the customer).
+exceptions_required = role_required(Role.LOGISTICS, Role.SALES)
 
 
 class LogisticsDashboard(DashboardView):
     roles = (Role.LOGISTICS,)
-    title = _("Logistics")
-    queues = [
-        ("to_ship", _("To ship"), [Status.PICKED]),
-        ("in_transit", _("In transit"), [Status.SHIPPED]),
+    title = gettext_lazy("Logistics")
+    template_name = "logistics/dashboard.html"
+    partial_template_name = "logistics/_dashboard_queues.html"
+
+    def get_queues(self):
+        steps, now = steps_by_code(), timezone.now()
+        from django.db.models import Q
+
+        return [
+            order_selectors.queue(
+                "to_ship",
+                _("To ship"),
+                [Status.PICKED],
+                where=Q(reviewed_at__isnull=False),
+                steps=steps,
+                now=now,
+                link="logistics:order",
+            ),
+            order_selectors.queue(
+                "in_transit",
+                _("In transit"),
+                [Status.SHIPPED],
+                steps=steps,
+                now=now,
+                link="logistics:order",
+            ),
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        now = timezone.now()
+        exceptions = list(services.open_exceptions()[:50])
+        for problem in exceptions:
+            problem.overdue = problem.due_at <= now
+        context["exceptions"] = exceptions
+        context["late_shipments"] = list(services.late_shipments()[:50])
+        return context
+
+
+def _shipping_page(request, number, *, status=200, ship_form=None, event_form=None):
+    order = order_selectors.order_for_staff(number)
+    packages = services.unshipped_packages(order) if order.status == Status.PICKED else []
+    options = services.carrier_options(order, packages) if packages else []
+    shipped = services.shipped_quantities(order)
+    lines = [
+        (line, line.quantity - shipped.get(line.pk, 0))
+        for line in order.lines.all()
+        if line.quantity - shipped.get(line.pk, 0) > 0
     ]
+    can_ship = order.status == Status.PICKED and order.reviewed_at is not None and packages
+    context = {
+        "order": order,
+        "options": options,
+        "packages": packages,
+        "can_ship": can_ship,
+        "ship_form": ship_form or ShipForm(options=options, packages=packages, lines=lines),
+        "event_form": event_form or EventForm(),
+        "resolve_form": ResolveForm(),
+        "shipments": order.shipments.select_related("carrier", "service", "shipped_by")
+        .prefetch_related("events", "packages", "lines__line")
+        .order_by("shipped_at"),
+        "exceptions": order.exceptions.select_related("owner", "resolved_by", "shipment"),
+    }
+    return render(request, "logistics/order.html", context, status=status)
+
+
+@exceptions_required
+def order_page(request, number):
+    """Logistics ships and tracks here; Sales may look and resolve delivery problems."""
+    return _shipping_page(request, number)
+
+
+@exceptions_required
+def problems(request):
+    """Open delivery problems, oldest first, for Logistics and Sales."""
+    now = timezone.now()
+    exceptions = list(services.open_exceptions()[:200])
+    for problem in exceptions:
+        problem.overdue = problem.due_at <= now
+    return render(request, "logistics/problems.html", {"exceptions": exceptions})
+
+
+@require_POST
+@logistics_required
+def ship(request, number):
+    order = get_object_or_404(Order, number=number)
+    packages = services.unshipped_packages(order)
+    options = services.carrier_options(order, packages) if packages else []
+    shipped = services.shipped_quantities(order)
+    lines = [(line, line.quantity - shipped.get(line.pk, 0)) for line in order.lines.all()]
+    lines = [(line, left) for line, left in lines if left > 0]
+    form = ShipForm(request.POST, options=options, packages=packages, lines=lines)
+    if not form.is_valid():
+        messages.error(request, _("Please correct the marked fields. Nothing was saved."))
+        return _shipping_page(request, number, status=400, ship_form=form)
+    data = form.cleaned_data
+    try:
+        shipment = services.ship(
+            order.pk,
+            by=request.user,
+            service_id=data["service"],
+            package_ids=data["packages"],
+            lines=form.line_quantities(),
+            tracking_number=data["tracking_number"],
+            reason=data["reason"],
+        )
+    except OrderActionError as error:
+        messages.error(request, error.message)
+        return _shipping_page(
+            request, number, status=ERROR_STATUS.get(type(error), 400), ship_form=form
+        )
+    messages.success(
+        request,
+        _("Shipped with %(carrier)s, tracking number %(tracking)s. The customer has the link.")
+        % {"carrier": shipment.carrier.name, "tracking": shipment.tracking_number},
+    )
+    return redirect("logistics:order", number=number)
+
+
+@require_POST
+@logistics_required
+def add_event(request, number, pk):
+    shipment = get_object_or_404(Shipment, pk=pk, order__number=number)
+    form = EventForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please correct the marked fields. Nothing was saved."))
+        return _shipping_page(request, number, status=400, event_form=form)
+    data = form.cleaned_data
+    try:
+        services.record_event(
+            shipment.pk,
+            type=data["type"],
+            happened_at=data["happened_at"],
+            location=data["location"],
+            description=data["description"],
+            by=request.user,
+        )
+    except OrderActionError as error:
+        messages.error(request, error.message)
+        return _shipping_page(
+            request, number, status=ERROR_STATUS.get(type(error), 400), event_form=form
+        )
+    messages.success(request, _("Tracking event recorded."))
+    return redirect("logistics:order", number=number)
+
+
+@require_POST
+@exceptions_required
+def resolve(request, number, pk):
+    problem = get_object_or_404(DeliveryException, pk=pk, order__number=number)
+    form = ResolveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please correct the marked fields. Nothing was saved."))
+        return _shipping_page(request, number, status=400)
+    try:
+        services.resolve_exception(
+            problem.pk,
+            by=request.user,
+            resolution=form.cleaned_data["resolution"],
+            note=form.cleaned_data["note"],
+        )
+    except OrderActionError as error:
+        messages.error(request, error.message)
+        return _shipping_page(request, number, status=ERROR_STATUS.get(type(error), 400))
+    messages.success(request, _("The problem is marked resolved."))
+    return redirect("logistics:order", number=number)
+
+
+@csrf_exempt
+@require_POST
+def webhook(request, carrier):
+    """Tracking events pushed by a carrier; see logistics/webhooks.py for the contract."""
+    carrier = Carrier.objects.filter(code=carrier, active=True).first()
+    if carrier is None:
+        return JsonResponse({"error": "unknown carrier"}, status=404)
+    body = request.body
+    try:
+        webhooks.verify(carrier.webhook_secret, request.headers, body)
+        events = webhooks.parse_events(body)
+    except webhooks.WebhookRefused as refused:
+        return JsonResponse({"error": refused.reason}, status=refused.status)
+    shipments = {
+        s.tracking_number: s
+        for s in Shipment.objects.filter(
+            carrier=carrier, tracking_number__in={e["tracking_number"] for e in events}
+        )
+    }
+    result = {"accepted": 0, "duplicates": 0, "unknown": [], "invalid": []}
+    for event in events:
+        shipment = shipments.get(event["tracking_number"])
+        if shipment is None:
+            result["unknown"].append(event["id"])
+            continue
+        try:
+            _event, created = services.record_event(
+                shipment.pk,
+                type=event["type"],
+                happened_at=event["happened_at"],
+                location=event["location"],
+                description=event["description"],
+                carrier_event_id=event["id"],
+            )
+        except OrderActionError:
+            result["invalid"].append(event["id"])
+            continue
+        result["accepted" if created else "duplicates"] += 1
+    return JsonResponse(result)

@@ -11,6 +11,7 @@ NAVIGATION = [
     ("warehouse:dashboard", _("Warehouse"), (Role.WAREHOUSE,)),
     ("logistics:dashboard", _("Logistics"), (Role.LOGISTICS,)),
     ("finance:dashboard", _("Finance"), (Role.FINANCE,)),
+    ("logistics:problems", _("Delivery problems"), (Role.LOGISTICS, Role.SALES)),
     ("order_list", _("Orders"), ()),
     ("process", _("Process"), ()),
 ]
