@@ -312,8 +312,9 @@ def packing_slip(request, number):
     return _pdf(packing_slip_pdf(order), f"packing-slip-{order.number}.pdf")
 
 
-@warehouse_required
+@role_required(Role.WAREHOUSE, Role.LOGISTICS)
 def labels(request, number):
+    """The 4x6 labels, one per package; once shipped they name the carrier and number."""
     from .documents import labels_pdf
 
     order = _order(number)

@@ -95,3 +95,18 @@ def test_logistics_records_a_tracking_event_by_hand(lc, ready, users):
     assert (event.entered_by, event.location) == (users[Role.LOGISTICS], "门卫室")
     order.refresh_from_db()
     assert order.status == Status.DELIVERED
+
+
+@pytest.mark.django_db
+def test_labels_name_the_carrier_and_tracking_number_once_shipped(lc, ready, users):
+    import subprocess
+
+    order = ready()
+    best = services.carrier_options(order, services.unshipped_packages(order))[0]
+    shipment = services.ship(order.pk, by=users[Role.LOGISTICS], service_id=best.service.pk)
+    response = lc.get(f"/warehouse/orders/{order.number}/labels.pdf")
+    assert response.status_code == 200
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=response.content, capture_output=True, check=True
+    ).stdout.decode()
+    assert shipment.tracking_number in text and shipment.carrier.name in text

@@ -56,6 +56,8 @@ POSTS = ["acknowledge", "reserve", "scan", "discrepancy", "packages", "packed", 
 def test_other_roles_get_403_everywhere(client, users, order, role):
     client.force_login(users[role])
     for url in urls(order.number):
+        if role == Role.LOGISTICS and url.endswith("labels.pdf"):
+            continue  # Logistics reprints labels (tested in tests/logistics)
         assert client.get(url).status_code == 403, url
     for name in POSTS:
         assert client.post(f"/warehouse/orders/{order.number}/{name}/").status_code == 403
