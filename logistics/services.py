@@ -204,6 +204,12 @@ def ship(
             for pk, qty in wanted.items()
         ):
             raise ShippingError(_("Choose what is in the shipment: at most what is left to ship."))
+        completes = all(remaining[pk] - wanted.get(pk, 0) == 0 for pk in remaining)
+        if completes != (len(packages) == len(available)):
+            # Goods and parcels must run out together: the last goods go in the last parcels.
+            raise ShippingError(
+                _("The last goods to ship must go with the last packages, and only then.")
+            )
         try:
             with transaction.atomic():
                 shipment = Shipment.objects.create(
@@ -241,7 +247,7 @@ def ship(
             },
             created_at=shipment.shipped_at,
         )
-        if all(remaining[pk] - wanted.get(pk, 0) == 0 for pk in remaining):
+        if completes:
             order_services.ship_order(order.pk, by=by)
         order_services.notify_customer(
             order,

@@ -82,6 +82,25 @@ def test_a_partial_shipment_leaves_the_order_picked_until_every_line_ships(ready
 
 
 @pytest.mark.django_db
+def test_goods_and_packages_run_out_together(ready, users):
+    order = ready(packages=2)
+    line = order.lines.get()
+    first, second = services.unshipped_packages(order)
+    service, by = best(order).service.pk, users[Role.LOGISTICS]
+    with pytest.raises(services.ShippingError):  # everything, but one parcel stays behind
+        services.ship(order.pk, by=by, service_id=service, package_ids=[first.pk])
+    with pytest.raises(services.ShippingError):  # every parcel, but goods stay behind
+        services.ship(
+            order.pk,
+            by=by,
+            service_id=service,
+            package_ids=[first.pk, second.pk],
+            lines={line.pk: 1},
+        )
+    assert not Shipment.objects.exists()
+
+
+@pytest.mark.django_db
 def test_another_carrier_than_proposed_needs_a_reason(ready, users):
     order = ready()
     other = make_service("slowpost", "economy", days=9, base="3")
