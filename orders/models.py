@@ -496,7 +496,21 @@ class OrderEvent(models.Model):
         if self.code == "callback_requested":
             return gettext("The customer asked to be called back")
         if self.code == "changed":
+            if self.data.get("request"):
+                return gettext("Delivery details changed at the customer's request")
             return gettext("Order changed before confirmation")
+        if self.code == "change_requested":
+            return gettext("The customer asked to change the delivery: %(what)s") % {
+                "what": change_what(self.data.get("what", []))
+            }
+        if self.code == "change_approved":
+            return gettext("Delivery change approved: %(what)s") % {
+                "what": change_what(self.data.get("what", []))
+            }
+        if self.code == "change_refused":
+            return gettext("Delivery change refused: %(reason)s") % {
+                "reason": self.data.get("reason", "")
+            }
         if self.code in SYSTEM_MESSAGES:
             return str(SYSTEM_MESSAGES[self.code])
         if self.code in EVENT_MESSAGES:
@@ -829,6 +843,8 @@ class NotificationKind(models.TextChoices):
     PROBLEM_RECEIVED = "problem_received", _("Problem report received")
     PROBLEM_RESOLVED = "problem_resolved", _("Problem report resolved")
     RECEIPT_REMINDER = "receipt_reminder", _("Please confirm receipt")
+    DELIVERY_CHANGE_APPROVED = "delivery_change_approved", _("Delivery change approved")
+    DELIVERY_CHANGE_REFUSED = "delivery_change_refused", _("Delivery change refused")
     # To staff, not to the customer:
     SHORTAGE_ALERT = "shortage_alert", _("Shortage alert to Sales")
 
@@ -867,3 +883,129 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.order.number} · {self.get_kind_display()}"
+
+
+# ---------------------------------------------------------------------------
+# The customer's delivery change requests (from the public status page)
+
+# Until packing starts, the customer may ask to change how the order is delivered.
+CUSTOMER_CHANGEABLE_STATUSES = (Status.PLACED, Status.CONFIRMED, Status.BACKORDERED)
+
+
+class ChangeRequestStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for a decision")
+    APPROVED = "approved", _("Approved")
+    REFUSED = "refused", _("Refused")
+
+
+# What a request asks for, in the reader's language (timeline and emails).
+CHANGE_WHAT = {
+    "window": _("delivery window"),
+    "instructions": _("delivery instructions"),
+    "address": _("delivery address"),
+}
+
+
+def change_what(what) -> str:
+    return ", ".join(str(CHANGE_WHAT[w]) for w in what if w in CHANGE_WHAT)
+
+
+class DeliveryChangeRequest(models.Model):
+    """A customer's request, sent from the status page, to change how their order is
+    delivered: another time window, added instructions, or another address. Nothing
+    changes on the order until Sales approves it (services.approve_delivery_change);
+    a refusal carries a reason written for the customer. Requests are never deleted.
+    """
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="change_requests", verbose_name=_("order")
+    )
+    created_at = models.DateTimeField(_("asked"), default=timezone.now)
+    # Empty: keep the order's window.
+    requested_window = models.CharField(
+        _("new delivery window"), max_length=10, choices=DeliveryWindow.choices, blank=True
+    )
+    # Added to the order's special instructions.
+    instructions = models.TextField(_("instructions to add"), blank=True)
+    # A new address: street empty means the address stays as it is.
+    recipient = models.CharField(_("recipient"), max_length=120, blank=True)
+    phone = models.CharField(_("recipient phone"), max_length=32, blank=True)
+    province = models.CharField(_("province"), max_length=60, blank=True)
+    city = models.CharField(_("city"), max_length=60, blank=True)
+    district = models.CharField(_("district"), max_length=60, blank=True)
+    street = models.CharField(_("street address"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=12, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ChangeRequestStatus.choices,
+        default=ChangeRequestStatus.PENDING,
+        db_index=True,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    reason = models.TextField(_("reason given to the customer"), blank=True)
+
+    class Meta:
+        verbose_name = _("delivery change request")
+        verbose_name_plural = _("delivery change requests")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One open request per order: the customer waits for the answer first.
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=models.Q(status="pending"),
+                name="one_pending_change_request_per_order",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(requested_window="", instructions="", street=""),
+                name="change_request_asks_for_something",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="pending", decided_at__isnull=True)
+                | (~models.Q(status="pending") & models.Q(decided_at__isnull=False)),
+                name="change_request_decided_when_not_pending",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="refused", reason=""),
+                name="refused_change_request_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(street="") | (~models.Q(province="") & ~models.Q(city="")),
+                name="change_request_address_complete",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.order.number} · {self.get_status_display()}"
+
+    @property
+    def changes_address(self) -> bool:
+        return bool(self.street)
+
+    @property
+    def what(self) -> list[str]:
+        """What is asked for: "window", "instructions", "address"."""
+        asked = []
+        if self.requested_window:
+            asked.append("window")
+        if self.instructions:
+            asked.append("instructions")
+        if self.changes_address:
+            asked.append("address")
+        return asked
+
+    @property
+    def what_display(self) -> str:
+        return change_what(self.what)
+
+    @property
+    def new_address(self) -> str:
+        return format_address(self.province, self.city, self.district, self.street)
