@@ -208,6 +208,9 @@ LOGGING = {
 
 # Public order form: submissions allowed per client address (django-ratelimit syntax).
 O2D_ONLINE_ORDER_RATE = env.str("O2D_ONLINE_ORDER_RATE", default="10/10m")
+# Customers finding their order by number and email or phone, and sending delivery
+# change requests from the status page: attempts per client address.
+O2D_LOOKUP_RATE = env.str("O2D_LOOKUP_RATE", default="10/10m")
 # Staff sign-in attempts per client address.
 O2D_LOGIN_RATE = env.str("O2D_LOGIN_RATE", default="20/10m")
 if env.bool("BEHIND_TLS_PROXY", default=False):

@@ -1,4 +1,6 @@
 import functools
+import re
+import unicodedata
 
 from django import forms
 from django.utils.translation import get_language
@@ -417,4 +419,154 @@ class OnlineOrderForm(forms.Form):
         quantity_errors = any(f"qty_{p.pk}" in self.errors for p in self.products)
         if not data["lines"] and not quantity_errors:
             raise forms.ValidationError(_("Choose at least one product and its quantity."))
+        return data
+
+
+# ---------------------------------------------------------------------------
+# The customer's view: finding an order again, asking for a delivery change
+
+
+class LookupForm(forms.Form):
+    """A customer who lost the status link finds the order by its number plus the
+    email or phone given with it."""
+
+    number = forms.CharField(
+        label=_("Order number"),
+        max_length=30,
+        help_text=_("It is in your order email, e.g. 20261127-0042."),
+        error_messages={"required": _("Enter your order number.")},
+    )
+    contact = forms.CharField(
+        label=_("Email or mobile phone"),
+        max_length=200,
+        help_text=_("The email address or phone number you gave with the order."),
+        error_messages={"required": _("Enter your email address or phone number.")},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["number"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
+        self.fields["contact"].widget.attrs.update(
+            {"autocomplete": "email", "autocapitalize": "none", "spellcheck": "false"}
+        )
+
+    def clean_number(self):
+        # Full-width digits and spaces typed or pasted around the dash are forgiven.
+        number = "".join(unicodedata.normalize("NFKC", self.cleaned_data["number"]).split())
+        if not re.fullmatch(r"\d{8}-\d{4,6}", number, flags=re.ASCII):
+            raise forms.ValidationError(_("An order number looks like 20261127-0042."))
+        return number
+
+
+class DeliveryChangeForm(forms.Form):
+    """The customer asks, from the status page, for another delivery window, more
+    instructions or another address. All of it waits for Sales' answer."""
+
+    requested_window = forms.ChoiceField(
+        label=_("Delivery window"),
+        required=False,
+        choices=[("", _("Keep as it is")), *DeliveryWindow.choices],
+    )
+    instructions = forms.CharField(
+        label=_("Add delivery instructions"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example: leave it with the building's reception."),
+    )
+    recipient = forms.CharField(
+        label=_("Recipient"),
+        required=False,
+        max_length=120,
+        help_text=_("Leave empty to keep the same recipient."),
+    )
+    phone = forms.CharField(
+        label=_("Recipient phone"),
+        required=False,
+        max_length=32,
+        help_text=_("Leave empty to keep the same phone number."),
+    )
+    province = forms.CharField(label=_("Province"), required=False, max_length=60)
+    city = forms.CharField(label=_("City"), required=False, max_length=60)
+    district = forms.CharField(label=_("District"), required=False, max_length=60)
+    street = forms.CharField(label=_("Street address"), required=False, max_length=200)
+    postal_code = forms.CharField(label=_("Postal code"), required=False, max_length=12)
+
+    ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "district", "street", "postal_code")
+
+    def __init__(self, *args, country="CN", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country = country or "CN"
+        self.fields["phone"].widget.attrs.update({"autocomplete": "tel", "inputmode": "tel"})
+        self.fields["recipient"].widget.attrs["autocomplete"] = "name"
+        self.fields["province"].widget.attrs["autocomplete"] = "address-level1"
+        self.fields["city"].widget.attrs["autocomplete"] = "address-level2"
+        self.fields["district"].widget.attrs["autocomplete"] = "address-level3"
+        self.fields["street"].widget.attrs["autocomplete"] = "street-address"
+        self.fields["postal_code"].widget.attrs["autocomplete"] = "postal-code"
+
+    def address_fields(self):
+        return [self[name] for name in self.ADDRESS_FIELDS]
+
+    def clean_phone(self):
+        from .phones import normalize_phone
+
+        value = self.cleaned_data.get("phone", "").strip()
+        return normalize_phone(value, self.country) if value else ""
+
+    def clean(self):
+        data = super().clean()
+        given = [name for name in self.ADDRESS_FIELDS if name not in self.errors]
+        gives_address = any((data.get(name) or "").strip() for name in given)
+        if gives_address:
+            for name in ("province", "city", "street"):
+                if not (data.get(name) or "").strip() and name not in self.errors:
+                    self.add_error(name, _("A new address needs this."))
+        asks = data.get("requested_window") or (data.get("instructions") or "").strip()
+        if not (asks or gives_address) and not self.errors:
+            raise forms.ValidationError(
+                _("Choose another delivery window, add instructions or give a new address.")
+            )
+        return data
+
+    def new_address(self):
+        """The new address as the service takes it, or None when none was given."""
+        from .services import DeliveryDetails
+
+        data = self.cleaned_data
+        if not data.get("street"):
+            return None
+        return DeliveryDetails(
+            recipient=data["recipient"].strip(),
+            phone=data["phone"],
+            province=data["province"].strip(),
+            city=data["city"].strip(),
+            district=data["district"].strip(),
+            street=data["street"].strip(),
+            postal_code=data["postal_code"].strip(),
+            country=self.country,
+        )
+
+
+class ChangeDecisionForm(forms.Form):
+    """Sales approves a customer's delivery change request, or refuses it with a reason."""
+
+    decision = forms.ChoiceField(
+        choices=[("approve", _("Approve")), ("refuse", _("Refuse"))],
+        error_messages={"required": _("Choose to approve or refuse.")},
+    )
+    reason = forms.CharField(
+        label=_("Reason for the customer"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "The customer sees this on the status page and in the email: write it for them."
+        ),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "refuse" and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Give the customer a reason for the refusal."))
         return data

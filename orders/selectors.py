@@ -230,3 +230,102 @@ def matching_customers(*, phone="", email="", name="", limit=5):
     for customer in customers:
         customer.last_order = customer.orders.order_by("-placed_at").first()
     return customers
+
+
+# ---------------------------------------------------------------------------
+# The customer's view: lookup, tracking, delivery change requests
+
+# Compared against when no order has the number, so both answers cost the same.
+_NO_SUCH_CONTACT = "\x00no-such-contact\x00"
+
+
+def _lookup_contact(raw: str) -> tuple[str, str]:
+    """What the customer typed, as (lower-case email, E.164 phone); one of them empty."""
+    from django.core.exceptions import ValidationError
+
+    from .phones import normalize_phone
+
+    raw = (raw or "").strip()
+    if "@" in raw:
+        return raw.lower(), ""
+    try:
+        return "", normalize_phone(raw, "CN")
+    except ValidationError:
+        return "", ""
+
+
+def order_for_lookup(number: str, contact: str) -> Order | None:
+    """The order with ``number`` whose customer email or phone, or delivery phone, is
+    ``contact``; else None, whether the order does not exist or the contact does not
+    match. Both paths do the same work: one query by number and the same three
+    constant-time comparisons, so neither the answer nor its timing tells them apart.
+    """
+    email, phone = _lookup_contact(contact)
+    order = (
+        Order.objects.select_related("customer")
+        # The state machine reads the status when an order is loaded.
+        .only(
+            "number",
+            "status",
+            "public_token",
+            "delivery_phone",
+            "customer__email",
+            "customer__phone",
+        )
+        .filter(number=(number or "").strip())
+        .first()
+    )
+    if order is None:
+        known_email = known_phone = delivery_phone = _NO_SUCH_CONTACT
+    else:
+        known_email = (order.customer.email or _NO_SUCH_CONTACT).lower()
+        known_phone = order.customer.phone or _NO_SUCH_CONTACT
+        delivery_phone = order.delivery_phone or _NO_SUCH_CONTACT
+    given_email = email or "\x00"
+    given_phone = phone or "\x00"
+    matches = [
+        hmac.compare_digest(known_email.encode(), given_email.encode()),
+        hmac.compare_digest(known_phone.encode(), given_phone.encode()),
+        hmac.compare_digest(delivery_phone.encode(), given_phone.encode()),
+    ]
+    return order if order is not None and any(matches) else None
+
+
+def public_shipments(order: Order) -> list:
+    """The order's shipments as the customer sees them (carrier, tracking number and
+    link, status, estimate), newest first. Read through the reverse relation, so
+    orders imports nothing from logistics."""
+    return list(order.shipments.select_related("carrier").order_by("-shipped_at", "-pk"))
+
+
+NOT_ARRIVING = ("delivered", "lost", "returned")
+
+
+def delivery_estimate(shipments) -> object:
+    """The estimated delivery date of the latest shipment not delivered yet, or None."""
+    for shipment in shipments:  # newest first
+        # A lost or returned shipment will not arrive: its estimate would mislead.
+        if shipment.delivered_at is None and shipment.status not in NOT_ARRIVING:
+            return shipment.estimated_delivery
+    return None
+
+
+def change_requests_for(order: Order) -> list:
+    from .models import DeliveryChangeRequest
+
+    return list(
+        DeliveryChangeRequest.objects.filter(order=order)
+        .select_related("decided_by")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def pending_change_requests(limit=QUEUE_SIZE) -> list:
+    """Customers' delivery change requests waiting for Sales, oldest first."""
+    from .models import ChangeRequestStatus, DeliveryChangeRequest
+
+    return list(
+        DeliveryChangeRequest.objects.filter(status=ChangeRequestStatus.PENDING)
+        .select_related("order__customer")
+        .order_by("created_at", "pk")[:limit]
+    )

@@ -24,8 +24,19 @@ urlpatterns = [
         views.order_document,
         name="order_document",
     ),
+    path(
+        "orders/<order_number:number>/change-requests/<int:pk>/",
+        views.change_request_decide,
+        name="change_request_decide",
+    ),
     path("process/", views.process, name="process"),
     path("status/<order_number:number>/<token:token>/", views.public_status, name="public_status"),
+    path(
+        "status/<order_number:number>/<token:token>/change/",
+        views.public_change_request,
+        name="public_change_request",
+    ),
+    path("track/", views.public_lookup, name="public_lookup"),
     path("order/", views.online_order, name="online_order"),
     path("confirm/<signed:token>/", views.customer_confirm, name="customer_confirm"),
     path(

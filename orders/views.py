@@ -17,9 +17,12 @@ from . import selectors, services
 from .access import RoleRequiredMixin, sales_required, staff_required
 from .clock import steps_by_code
 from .forms import (
+    ChangeDecisionForm,
     CommentForm,
+    DeliveryChangeForm,
     DeliveryForm,
     LineFormSet,
+    LookupForm,
     NewDateForm,
     OnlineOrderForm,
     OrderFilterForm,
@@ -27,7 +30,17 @@ from .forms import (
     TransitionForm,
     VerifyForm,
 )
-from .models import Channel, Order, OrderDocument, ProcessStep, Product, Status
+from .models import (
+    CUSTOMER_CHANGEABLE_STATUSES,
+    ChangeRequestStatus,
+    Channel,
+    DeliveryChangeRequest,
+    Order,
+    OrderDocument,
+    ProcessStep,
+    Product,
+    Status,
+)
 from .process import state_diagram
 from .roles import Role, has_role, user_roles
 
@@ -119,6 +132,8 @@ class SalesDashboard(DashboardView):
         context = super().get_context_data(**kwargs)
         context["follow_ups"] = selectors.open_follow_ups(self.request.user)
         context["show_follow_ups"] = True
+        context["change_requests"] = selectors.pending_change_requests()
+        context["show_change_requests"] = True
         return context
 
 
@@ -183,9 +198,21 @@ def order_list(request):
     )
 
 
-def _render_detail(request, order_number, *, status=200, comment_form=None, new_date_form=None):
+def _render_detail(
+    request,
+    order_number,
+    *,
+    status=200,
+    comment_form=None,
+    new_date_form=None,
+    decision_form=None,
+):
     order = selectors.order_for_staff(order_number)
     context = {
+        "change_requests": selectors.change_requests_for(order),
+        "can_decide_changes": request.user.has_perm("orders.confirm_order"),
+        "customer_can_change": order.status in CUSTOMER_CHANGEABLE_STATUSES,
+        "decision_form": decision_form or ChangeDecisionForm(),
         "order": order,
         "actions": selectors.available_actions(order, request.user),
         "can_verify": order.status == Status.PLACED
@@ -434,11 +461,29 @@ MAIN_PATH = [
 
 def public_status(request, number, token):
     order = selectors.order_for_public(number, token)
+    return _render_public_status(request, order)
+
+
+def _public_response(response):
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _render_public_status(request, order, *, change_form=None, change_error="", status=200):
+    """The customer's status page: progress, promised date and estimate, shipments with
+    their tracking links, the delivery change card, the customer-facing timeline."""
     if order.status in MAIN_PATH:
         reached = MAIN_PATH.index(order.status)
         progress = [(Status(s), i <= reached, i == reached) for i, s in enumerate(MAIN_PATH)]
     else:
         progress = []
+    shipments = selectors.public_shipments(order)
+    requests = selectors.change_requests_for(order)
+    pending = next((r for r in requests if r.status == ChangeRequestStatus.PENDING), None)
+    decided = next((r for r in requests if r.status != ChangeRequestStatus.PENDING), None)
+    can_change = order.status in CUSTOMER_CHANGEABLE_STATUSES
     response = render(
         request,
         "orders/public_status.html",
@@ -449,12 +494,100 @@ def public_status(request, number, token):
             "events": selectors.public_timeline(order),
             "first_name": selectors.masked_first_name(order.delivery_recipient),
             "lines": order.lines.all(),
+            "shipments": shipments,
+            "estimate": selectors.delivery_estimate(shipments),
+            "pending_change": pending,
+            "last_decision": decided,
+            "can_change": can_change and pending is None,
+            # After packing starts the card says why the delivery can no longer change.
+            "change_closed": services.why_not_changeable(order)
+            if order.status in (Status.PICKED, Status.SHIPPED)
+            else "",
+            "change_form": change_form or DeliveryChangeForm(country=order.delivery_country),
+            "change_error": change_error,
         },
+        status=status,
     )
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
-    response["Cache-Control"] = "private, no-store"
+    return _public_response(response)
+
+
+def _limited_rate(group, request):
+    return settings.O2D_LOOKUP_RATE
+
+
+@require_POST
+@ratelimit(key="ip", rate=_limited_rate, method="POST", block=False)
+def public_change_request(request, number, token):
+    """The customer asks, from the status page, to change the delivery window, add
+    instructions or deliver elsewhere. Only the status link's secret opens it; rate
+    limited per client address; Sales answers on the order page."""
+    order = selectors.order_for_public(number, token)
+    form = DeliveryChangeForm(request.POST, country=order.delivery_country)
+    if getattr(request, "limited", False):
+        error = _("Too many requests from your network. Please wait a few minutes.")
+        return _render_public_status(
+            request, order, change_form=form, change_error=error, status=429
+        )
+    if not form.is_valid():
+        error = _("Please correct the marked fields. Nothing was sent yet.")
+        return _render_public_status(
+            request, order, change_form=form, change_error=error, status=400
+        )
+    data = form.cleaned_data
+    try:
+        services.request_delivery_change(
+            order.pk,
+            window=data["requested_window"],
+            instructions=data["instructions"],
+            address=form.new_address(),
+        )
+    except services.OrderActionError as error:
+        order.refresh_from_db()
+        return _render_public_status(
+            request,
+            order,
+            change_form=form,
+            change_error=error.message,
+            status=ERROR_STATUS.get(type(error), 400),
+        )
+    return _see_other(order.get_public_url() + "#delivery-change")
+
+
+def _see_other(url):
+    response = redirect(url)
+    response.status_code = 303
     return response
+
+
+@ratelimit(key="ip", rate=_limited_rate, method="POST", block=False)
+def public_lookup(request):
+    """A customer who lost the status link finds the order by number plus email or
+    phone. An unknown order and a contact that does not match get the same answer
+    (same page, same message, same status, same work); attempts are rate limited."""
+    form = LookupForm(request.POST or None)
+    status = 200
+    error = ""
+    if request.method == "POST":
+        if getattr(request, "limited", False):
+            status = 429
+            error = _("Too many attempts from your network. Please wait a few minutes.")
+        elif not form.is_valid():
+            status = 400
+        else:
+            order = selectors.order_for_lookup(
+                form.cleaned_data["number"], form.cleaned_data["contact"]
+            )
+            if order is not None:
+                return _see_other(order.get_public_url())
+            status = 404
+            error = _(
+                "We found no order with this number and this email or phone. Check both "
+                "and try again, or call us and give your order number."
+            )
+    response = render(
+        request, "orders/public_lookup.html", {"form": form, "error": error}, status=status
+    )
+    return _public_response(response)
 
 
 # ---------------------------------------------------------------------------
@@ -570,6 +703,39 @@ def customer_confirm(request, token):
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@require_POST
+@sales_required
+def change_request_decide(request, number, pk):
+    """Sales approves a customer's delivery change request, or refuses it with a reason
+    the customer will read."""
+    change = get_object_or_404(DeliveryChangeRequest, pk=pk, order__number=number)
+    form = ChangeDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please correct the marked fields. Nothing was saved."))
+        return _render_detail(request, number, status=400, decision_form=form)
+    approve = form.cleaned_data["decision"] == "approve"
+    try:
+        if approve:
+            services.approve_delivery_change(change.pk, by=request.user)
+        else:
+            services.refuse_delivery_change(
+                change.pk, by=request.user, reason=form.cleaned_data["reason"]
+            )
+    except services.OrderActionError as error:
+        messages.error(request, error.message)
+        return _render_detail(
+            request,
+            number,
+            status=ERROR_STATUS.get(type(error), 400),
+            decision_form=form,
+        )
+    if approve:
+        messages.success(request, _("The change was applied; the customer is told."))
+    else:
+        messages.success(request, _("The request was refused; the customer is told why."))
+    return redirect(change.order)
 
 
 @staff_required
