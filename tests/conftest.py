@@ -55,6 +55,8 @@ def _reference_data(request):
     stock = importlib.import_module("warehouse.migrations.0002_main_warehouse")
     stock.main_warehouse(apps, None)
     stock.permissions(apps, None)
+    receipts = importlib.import_module("feedback.migrations.0002_schedule_receipts")
+    receipts.schedule_receipts(apps, None)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,160 @@
+"""Queries the receipt panels, the Sales page and the tasks read. Nothing here writes."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch
+from django.utils import timezone
+
+from orders.clock import steps_by_code
+from orders.models import Order, Status, StepCode
+
+from .models import CaseStatus, ProblemCase, ProblemPhoto, Receipt
+
+# Without a target time on the receipt step, receipt counts as confirmed after this.
+DEFAULT_RECEIPT_LIMIT = timedelta(days=7)
+# Without a follow-up time on the receipt step, Sales answers a problem within this.
+DEFAULT_CASE_RESPONSE = timedelta(hours=24)
+
+
+def receipt_limit(steps=None) -> timedelta:
+    """How long a delivered order waits for the customer's answer: the target time of
+    the receipt step (set in the admin), else seven days."""
+    step = (steps if steps is not None else steps_by_code()).get(StepCode.RECEIPT)
+    return (step.target if step else None) or DEFAULT_RECEIPT_LIMIT
+
+
+def case_response_time(steps=None) -> timedelta:
+    """How long Sales has to answer a problem report: the receipt step's follow-up
+    time (set in the admin), else 24 hours."""
+    step = (steps if steps is not None else steps_by_code()).get(StepCode.RECEIPT)
+    return (step.follow_up_within if step else None) or DEFAULT_CASE_RESPONSE
+
+
+def awaiting_receipt(now=None, *, limit=None):
+    """Delivered orders without a receipt and without an open problem case (a queryset).
+
+    With ``limit``, only those whose answer is overdue: delivered (the state's start,
+    ``step_started_at``), and any problem case resolved, longer than ``limit`` ago.
+    """
+    now = now or timezone.now()
+    qs = Order.objects.filter(status=Status.DELIVERED, receipt__isnull=True).exclude(
+        Exists(ProblemCase.objects.filter(order=OuterRef("pk"), status=CaseStatus.OPEN))
+    )
+    if limit is not None:
+        cutoff = now - limit
+        qs = qs.filter(step_started_at__lte=cutoff).exclude(
+            Exists(ProblemCase.objects.filter(order=OuterRef("pk"), resolved_at__gt=cutoff))
+        )
+    return qs
+
+
+def receipt_of(order) -> Receipt | None:
+    return Receipt.objects.filter(order=order).select_related("by").first()
+
+
+@dataclass
+class PublicReceipt:
+    """What the status page may show of receipt and problems: dates and kinds only,
+    never the customer's words or Sales' answer (they may hold personal details)."""
+
+    order: Order
+    receipt: Receipt | None
+    open_case: ProblemCase | None
+    resolved_cases: list = field(default_factory=list)
+    # When receipt will count as confirmed without an answer (None: not waiting).
+    auto_confirm_at: object = None
+
+    @property
+    def delivered(self) -> bool:
+        return self.order.status == Status.DELIVERED
+
+    @property
+    def can_confirm(self) -> bool:
+        return self.delivered and self.receipt is None
+
+    @property
+    def can_report(self) -> bool:
+        return self.delivered and self.open_case is None
+
+    @property
+    def shown(self) -> bool:
+        return self.delivered or self.receipt is not None or bool(self.resolved_cases)
+
+
+def auto_confirm_at(order, cases, limit):
+    """When receipt of a delivered order counts as confirmed without an answer: the
+    limit after delivery, or after the last resolved problem; None while a case is open."""
+    if order.status != Status.DELIVERED or any(c.status == CaseStatus.OPEN for c in cases):
+        return None
+    resolved = [c.resolved_at for c in cases if c.resolved_at]
+    return max([order.step_started_at, *resolved]) + limit
+
+
+def public_receipt(order, limit) -> PublicReceipt:
+    """The receipt panel of the status page; ``limit``: the receipt step's time."""
+    cases = list(
+        ProblemCase.objects.filter(order=order).only(
+            "pk", "order_id", "kind", "status", "opened_at", "resolved_at"
+        )
+    )
+    receipt = Receipt.objects.filter(order=order).only("pk", "order_id", "confirmed_at", "how")
+    receipt = receipt.first()
+    return PublicReceipt(
+        order=order,
+        receipt=receipt,
+        open_case=next((c for c in cases if c.status == CaseStatus.OPEN), None),
+        resolved_cases=[c for c in cases if c.status == CaseStatus.RESOLVED],
+        auto_confirm_at=None if receipt else auto_confirm_at(order, cases, limit),
+    )
+
+
+def cases_of(order) -> list[ProblemCase]:
+    """An order's problem cases with their photos, oldest first (staff)."""
+    return list(
+        ProblemCase.objects.filter(order=order)
+        .select_related("owner", "resolved_by")
+        .prefetch_related(Prefetch("photos", queryset=ProblemPhoto.objects.order_by("pk")))
+    )
+
+
+def open_cases(now=None):
+    """Open problem cases, oldest first, each with ``overdue`` (past its due time)."""
+    now = now or timezone.now()
+    cases = list(
+        ProblemCase.objects.filter(status=CaseStatus.OPEN)
+        .select_related("order__customer", "owner")
+        .annotate(photo_count=Count("photos"))
+        .order_by("opened_at", "pk")
+    )
+    for case in cases:
+        case.overdue = case.due_at <= now
+        case.age = now - case.opened_at
+    return cases
+
+
+def orders_awaiting_receipt(limit, now=None, *, size=100):
+    """Delivered orders still waiting for the customer's answer, longest waiting first,
+    each with ``delivered_at`` and ``auto_confirm_at`` (when receipt counts as confirmed)."""
+    now = now or timezone.now()
+    qs = (
+        awaiting_receipt(now)
+        .select_related("customer", "salesperson")
+        .annotate(last_resolved=Max("problem_cases__resolved_at"))
+        .order_by("step_started_at", "pk")
+    )
+    orders = list(qs[:size])
+    for order in orders:
+        order.delivered_at = order.step_started_at
+        # After a resolved problem the customer gets the full time again.
+        start = max(order.step_started_at, order.last_resolved or order.step_started_at)
+        order.auto_confirm_at = start + limit
+    return orders
+
+
+def recently_resolved(size=20):
+    return list(
+        ProblemCase.objects.filter(status=CaseStatus.RESOLVED)
+        .select_related("order", "resolved_by")
+        .order_by("-resolved_at")[:size]
+    )
