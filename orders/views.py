@@ -466,7 +466,10 @@ def public_status(request, number, token):
 
 def _public_response(response):
     response["X-Robots-Tag"] = "noindex, nofollow"
-    response["Referrer-Policy"] = "no-referrer"
+    # Never "no-referrer" on a page with a form: browsers then send "Origin: null" and
+    # Django's CSRF check refuses the post. "same-origin" still keeps the secret link
+    # from the carrier's tracking site and any other site.
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "private, no-store"
     return response
 

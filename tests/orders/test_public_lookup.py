@@ -169,6 +169,15 @@ def test_lookups_are_rate_limited_per_client_address(client, order, settings):
 
 
 @pytest.mark.django_db
+def test_pages_with_forms_let_browsers_send_their_origin(client, order):
+    """With "Referrer-Policy: no-referrer" a browser posts with "Origin: null" and the
+    CSRF check refuses every form; "same-origin" still hides the secret link from
+    other sites (the carriers' tracking pages)."""
+    for url in (URL, order.get_public_url()):
+        assert client.get(url)["Referrer-Policy"] == "same-origin", url
+
+
+@pytest.mark.django_db
 def test_csrf_is_enforced(order):
     response = lookup(Client(enforce_csrf_checks=True), order.number, "mei.lin@example.cn")
     assert response.status_code == 403
