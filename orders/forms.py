@@ -474,6 +474,11 @@ class DeliveryChangeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("For example: leave it with the building's reception."),
     )
+    province = forms.CharField(label=_("Province"), required=False, max_length=60)
+    city = forms.CharField(label=_("City"), required=False, max_length=60)
+    district = forms.CharField(label=_("District"), required=False, max_length=60)
+    street = forms.CharField(label=_("Street address"), required=False, max_length=200)
+    postal_code = forms.CharField(label=_("Postal code"), required=False, max_length=12)
     recipient = forms.CharField(
         label=_("Recipient"),
         required=False,
@@ -486,17 +491,16 @@ class DeliveryChangeForm(forms.Form):
         max_length=32,
         help_text=_("Leave empty to keep the same phone number."),
     )
-    province = forms.CharField(label=_("Province"), required=False, max_length=60)
-    city = forms.CharField(label=_("City"), required=False, max_length=60)
-    district = forms.CharField(label=_("District"), required=False, max_length=60)
-    street = forms.CharField(label=_("Street address"), required=False, max_length=200)
-    postal_code = forms.CharField(label=_("Postal code"), required=False, max_length=12)
 
-    ADDRESS_FIELDS = ("recipient", "phone", "province", "city", "district", "street", "postal_code")
+    ADDRESS_FIELDS = ("province", "city", "district", "street", "postal_code", "recipient", "phone")
 
-    def __init__(self, *args, country="CN", **kwargs):
+    def __init__(self, *args, country="CN", window="", **kwargs):
         super().__init__(*args, **kwargs)
         self.country = country or "CN"
+        if window in DeliveryWindow.values:
+            # The customer sees what they keep without looking elsewhere on the page.
+            keep = _("Keep: %(window)s") % {"window": DeliveryWindow(window).label}
+            self.fields["requested_window"].choices = [("", keep), *DeliveryWindow.choices]
         self.fields["phone"].widget.attrs.update({"autocomplete": "tel", "inputmode": "tel"})
         self.fields["recipient"].widget.attrs["autocomplete"] = "name"
         self.fields["province"].widget.attrs["autocomplete"] = "address-level1"

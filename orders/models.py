@@ -500,7 +500,7 @@ class OrderEvent(models.Model):
                 return gettext("Delivery details changed at the customer's request")
             return gettext("Order changed before confirmation")
         if self.code == "change_requested":
-            return gettext("The customer asked to change the delivery: %(what)s") % {
+            return gettext("Delivery change requested: %(what)s") % {
                 "what": change_what(self.data.get("what", []))
             }
         if self.code == "change_approved":

@@ -506,7 +506,8 @@ def _render_public_status(request, order, *, change_form=None, change_error="", 
             "change_closed": services.why_not_changeable(order)
             if order.status in (Status.PICKED, Status.SHIPPED)
             else "",
-            "change_form": change_form or DeliveryChangeForm(country=order.delivery_country),
+            "change_form": change_form
+            or DeliveryChangeForm(country=order.delivery_country, window=order.requested_window),
             "change_error": change_error,
         },
         status=status,
@@ -525,7 +526,9 @@ def public_change_request(request, number, token):
     instructions or deliver elsewhere. Only the status link's secret opens it; rate
     limited per client address; Sales answers on the order page."""
     order = selectors.order_for_public(number, token)
-    form = DeliveryChangeForm(request.POST, country=order.delivery_country)
+    form = DeliveryChangeForm(
+        request.POST, country=order.delivery_country, window=order.requested_window
+    )
     if getattr(request, "limited", False):
         error = _("Too many requests from your network. Please wait a few minutes.")
         return _render_public_status(

@@ -83,8 +83,7 @@ def test_customer_asks_for_a_change_before_packing(client, order_in, status):
     event = order.events.get(code="change_requested")
     assert event.public and event.note == ""
     assert event.message == (
-        "The customer asked to change the delivery: "
-        "delivery window, delivery instructions, delivery address"
+        "Delivery change requested: delivery window, delivery instructions, delivery address"
     )
 
 
@@ -149,7 +148,9 @@ def test_status_page_offers_the_change_form_with_labelled_fields(client, order_i
     for name in ("requested_window", "instructions", *NEW_ADDRESS):
         assert f'<label for="id_{name}">' in form, name
         assert f'id="id_{name}"' in form, name
-    # The current address is never pre-filled: the page shows no street address.
+    # The customer sees the window they keep; the current address is never
+    # pre-filled: the page shows no street address.
+    assert '<option value="" selected>Keep: Any time</option>' in form
     assert order.delivery_street not in html
 
 
@@ -485,7 +486,6 @@ def test_timeline_events_of_requests_are_worded_at_read_time(asked, users):
     services.refuse_delivery_change(asked.pk, by=users[Role.SALES], reason="太晚了")
     messages = [e.message for e in OrderEvent.objects.filter(order=asked.order, public=True)]
     assert (
-        "The customer asked to change the delivery: "
-        "delivery window, delivery instructions, delivery address"
+        "Delivery change requested: delivery window, delivery instructions, delivery address"
     ) in messages
     assert "Delivery change refused: 太晚了" in messages
