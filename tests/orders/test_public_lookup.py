@@ -5,10 +5,12 @@ limited per client address; the form is CSRF protected."""
 import re
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from orders.models import Status
 from orders.services import DeliveryDetails
@@ -166,6 +168,19 @@ def test_lookups_are_rate_limited_per_client_address(client, order, settings):
     assert client.get(URL).status_code == 200
     other = lookup(client, order.number, "mei.lin@example.cn", REMOTE_ADDR="10.0.0.9")
     assert other.status_code == 303
+
+
+@pytest.mark.django_db
+def test_the_limit_lifts_when_its_window_has_passed(client, order, settings):
+    settings.O2D_LOOKUP_RATE = "2/10m"
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        lookup(client, order.number, "wrong@example.cn")
+        lookup(client, order.number, "wrong@example.cn")
+        assert lookup(client, order.number, "mei.lin@example.cn").status_code == 429
+        # django-ratelimit counts in fixed windows of the rate's length.
+        clock.shift(60 * 10)
+        assert lookup(client, order.number, "mei.lin@example.cn").status_code == 303
 
 
 @pytest.mark.django_db
