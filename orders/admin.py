@@ -12,6 +12,7 @@ from .forms import TransitionForm
 from .models import (
     Address,
     Customer,
+    DeliveryChangeRequest,
     DeliveryPromise,
     FollowUp,
     Notification,
@@ -84,6 +85,28 @@ class DeliveryPromiseInline(NoDeleteMixin, admin.TabularInline):
     model = DeliveryPromise
     extra = 0
     fields = ["created_at", "date", "method", "agreed", "by", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class DeliveryChangeRequestInline(NoDeleteMixin, admin.TabularInline):
+    """The customer's delivery change requests; Sales decides on the order page."""
+
+    model = DeliveryChangeRequest
+    extra = 0
+    fields = [
+        "created_at",
+        "status",
+        "requested_window",
+        "instructions",
+        "city",
+        "street",
+        "decided_by",
+        "decided_at",
+        "reason",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -166,7 +189,12 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
             },
         ),
     ]
-    inlines = [OrderLineInline, DeliveryPromiseInline, OrderEventInline]
+    inlines = [
+        OrderLineInline,
+        DeliveryPromiseInline,
+        DeliveryChangeRequestInline,
+        OrderEventInline,
+    ]
     # Admin actions go through the same services and permission checks as the pages;
     # orders without the permission or in the wrong state are reported, not changed.
     actions = [
