@@ -1,15 +1,44 @@
 from django import template
 
+from orders.models import Status
+from orders.roles import Role, has_role
+
+from .. import selectors
+from ..forms import PhoneReceiptForm, ProblemReportForm, ResolveCaseForm, new_form_token
+
 register = template.Library()
 
 
 @register.inclusion_tag("feedback/_public_receipt.html", takes_context=True)
 def receipt_panel(context, order):
-    """The customer's receipt panel on the public status page (filled in by feedback)."""
-    return {"order": order, "request": context.get("request")}
+    """The customer's receipt panel on the public status page: confirm receipt, report
+    a problem, or see where a report stands. Shows dates and kinds only."""
+    state = selectors.public_receipt(order, selectors.receipt_limit())
+    form = None
+    if state.can_report:
+        form = ProblemReportForm(initial={"token": new_form_token()})
+    return {"order": order, "request": context.get("request"), "state": state, "form": form}
 
 
 @register.inclusion_tag("feedback/_staff_receipt.html", takes_context=True)
 def receipt_staff_panel(context, order):
-    """Receipt and problem cases on the staff order page (filled in by feedback)."""
-    return {"order": order, "request": context.get("request"), "perms": context.get("perms")}
+    """Receipt and problem cases on the staff order page; Sales records receipts
+    confirmed by phone, sees the photos and resolves the cases."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    is_sales = bool(user and has_role(user, Role.SALES) and user.has_perm("orders.confirm_order"))
+    cases = selectors.cases_of(order)
+    receipt = selectors.receipt_of(order)
+    limit = selectors.receipt_limit()
+    return {
+        "order": order,
+        "request": request,
+        "shown": order.status in (Status.DELIVERED, Status.CLOSED) or receipt or cases,
+        "receipt": receipt,
+        "cases": cases,
+        "auto_confirm_at": None if receipt else selectors.auto_confirm_at(order, cases, limit),
+        "is_sales": is_sales,
+        "can_record": is_sales and receipt is None and order.status == Status.DELIVERED,
+        "phone_form": PhoneReceiptForm(),
+        "resolve_form": ResolveCaseForm(),
+    }
