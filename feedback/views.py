@@ -14,7 +14,7 @@ from orders.access import sales_required
 from orders.models import Order
 from orders.selectors import order_for_public
 from orders.services import OrderActionError
-from orders.views import ERROR_STATUS, _render_detail
+from orders.views import error_status, render_detail
 
 from . import selectors, services
 from .forms import PhoneReceiptForm, ProblemReportForm, ResolveCaseForm, new_form_token
@@ -31,11 +31,6 @@ def _public_rate(group, request):
 public_ratelimit = ratelimit(
     key="ip", group="feedback.public", rate=_public_rate, method="POST", block=False
 )
-
-
-def _status(error) -> int:
-    """403 for the wrong role, 409 for the wrong or a changed state, else 400."""
-    return next((code for kind, code in ERROR_STATUS.items() if isinstance(error, kind)), 400)
 
 
 def _private(response):
@@ -72,7 +67,7 @@ def confirm_receipt(request, number, token):
         services.confirm_receipt(order.pk, how=ReceiptMethod.CUSTOMER)
     except OrderActionError as error:
         messages.error(request, error.message)
-        return _report_page(request, order, status=_status(error))
+        return _report_page(request, order, status=error_status(error))
     messages.success(request, _("Thank you! We have noted that you received your order."))
     return redirect(order.get_public_url() + "#receipt-panel")
 
@@ -103,7 +98,7 @@ def report_problem(request, number, token):
         )
     except OrderActionError as error:
         messages.error(request, error.message)
-        return _report_page(request, order, form=form, status=_status(error))
+        return _report_page(request, order, form=form, status=error_status(error))
     messages.success(
         request, _("Thank you. We have received your report; Sales will contact you soon.")
     )
@@ -116,7 +111,7 @@ def report_problem(request, number, token):
 
 def _refused(request, number, error):
     messages.error(request, error.message)
-    return _render_detail(request, number, status=_status(error))
+    return render_detail(request, number, status=error_status(error))
 
 
 @require_POST
@@ -127,7 +122,7 @@ def phone_receipt(request, number):
     form = PhoneReceiptForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Please correct the marked fields. Nothing was saved."))
-        return _render_detail(request, number, status=400)
+        return render_detail(request, number, status=400)
     try:
         receipt, created = services.confirm_receipt(
             order.pk, how=ReceiptMethod.PHONE, by=request.user, note=form.cleaned_data["note"]
@@ -155,7 +150,7 @@ def resolve_case(request, pk):
     if not form.is_valid():
         for error in form.errors.get("resolution", []):
             messages.error(request, error)
-        return _render_detail(request, number, status=400)
+        return render_detail(request, number, status=400)
     try:
         services.resolve_case(case.pk, by=request.user, resolution=form.cleaned_data["resolution"])
     except OrderActionError as error:

@@ -16,7 +16,7 @@ from orders.clock import steps_by_code
 from orders.models import Order, Status
 from orders.roles import Role
 from orders.services import OrderActionError
-from orders.views import ERROR_STATUS, DashboardView
+from orders.views import DashboardView, error_status
 
 from . import services, webhooks
 from .forms import EventForm, ResolveForm, ShipForm
@@ -137,9 +137,7 @@ def ship(request, number):
         )
     except OrderActionError as error:
         messages.error(request, error.message)
-        return _shipping_page(
-            request, number, status=ERROR_STATUS.get(type(error), 400), ship_form=form
-        )
+        return _shipping_page(request, number, status=error_status(error), ship_form=form)
     messages.success(
         request,
         _("Shipped with %(carrier)s, tracking number %(tracking)s. The customer has the link.")
@@ -168,9 +166,7 @@ def add_event(request, number, pk):
         )
     except OrderActionError as error:
         messages.error(request, error.message)
-        return _shipping_page(
-            request, number, status=ERROR_STATUS.get(type(error), 400), event_form=form
-        )
+        return _shipping_page(request, number, status=error_status(error), event_form=form)
     messages.success(request, _("Tracking event recorded."))
     return redirect("logistics:order", number=number)
 
@@ -192,7 +188,7 @@ def resolve(request, number, pk):
         )
     except OrderActionError as error:
         messages.error(request, error.message)
-        return _shipping_page(request, number, status=ERROR_STATUS.get(type(error), 400))
+        return _shipping_page(request, number, status=error_status(error))
     messages.success(request, _("The problem is marked resolved."))
     return redirect("logistics:order", number=number)
 

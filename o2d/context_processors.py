@@ -12,6 +12,7 @@ NAVIGATION = [
     ("logistics:dashboard", _("Logistics"), (Role.LOGISTICS,)),
     ("finance:dashboard", _("Finance"), (Role.FINANCE,)),
     ("logistics:problems", _("Delivery problems"), (Role.LOGISTICS, Role.SALES)),
+    ("feedback:cases", _("Receipts & problems"), (Role.SALES,)),
     ("order_list", _("Orders"), ()),
     ("process", _("Process"), ()),
 ]

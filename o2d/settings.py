@@ -211,6 +211,8 @@ O2D_ONLINE_ORDER_RATE = env.str("O2D_ONLINE_ORDER_RATE", default="10/10m")
 # Customers finding their order by number and email or phone, and sending delivery
 # change requests from the status page: attempts per client address.
 O2D_LOOKUP_RATE = env.str("O2D_LOOKUP_RATE", default="10/10m")
+# Receipt answers and problem reports from the status page, per client address.
+O2D_RECEIPT_RATE = env.str("O2D_RECEIPT_RATE", default="20/10m")
 # Staff sign-in attempts per client address.
 O2D_LOGIN_RATE = env.str("O2D_LOGIN_RATE", default="20/10m")
 if env.bool("BEHIND_TLS_PROXY", default=False):

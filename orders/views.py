@@ -198,7 +198,7 @@ def order_list(request):
     )
 
 
-def _render_detail(
+def render_detail(
     request,
     order_number,
     *,
@@ -234,7 +234,7 @@ def _render_detail(
 
 @staff_required
 def order_detail(request, number):
-    return _render_detail(request, number)
+    return render_detail(request, number)
 
 
 # How each refusal is answered: wrong role 403, changed or wrong state 409, else 400.
@@ -245,6 +245,14 @@ ERROR_STATUS = {
 }
 
 
+def error_status(error) -> int:
+    """The HTTP status for a refused action (subclasses answer like their parents)."""
+    for kind, status in ERROR_STATUS.items():
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
 @require_POST
 @staff_required
 def order_action(request, number):
@@ -252,7 +260,7 @@ def order_action(request, number):
     form = TransitionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("The request was incomplete. Nothing was done."))
-        return _render_detail(request, number, status=400)
+        return render_detail(request, number, status=400)
     try:
         services.perform_action(
             order.pk,
@@ -264,7 +272,7 @@ def order_action(request, number):
         )
     except services.OrderActionError as error:
         messages.error(request, error.message)
-        return _render_detail(request, number, status=ERROR_STATUS.get(type(error), 400))
+        return render_detail(request, number, status=error_status(error))
     order.refresh_from_db()
     messages.success(
         request,
@@ -313,7 +321,7 @@ def order_edit(request, number):
                 )
             except services.OrderActionError as error:
                 messages.error(request, error.message)
-                status = ERROR_STATUS.get(type(error), 400)
+                status = error_status(error)
             else:
                 messages.success(request, _("The order was changed."))
                 return redirect(order)
@@ -334,12 +342,12 @@ def order_verify(request, number):
     form = VerifyForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("The request was incomplete. Nothing was done."))
-        return _render_detail(request, number, status=400)
+        return render_detail(request, number, status=400)
     try:
         services.verify_order(order.pk, by=request.user, **form.cleaned_data)
     except services.OrderActionError as error:
         messages.error(request, error.message)
-        return _render_detail(request, number, status=ERROR_STATUS.get(type(error), 400))
+        return render_detail(request, number, status=error_status(error))
     messages.success(request, _("Verification recorded."))
     return redirect(order)
 
@@ -352,13 +360,13 @@ def order_new_date(request, number):
     form = NewDateForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Please correct the marked fields. Nothing was saved."))
-        return _render_detail(request, number, status=400, new_date_form=form)
+        return render_detail(request, number, status=400, new_date_form=form)
     try:
         services.record_new_delivery_date(order.pk, by=request.user, **form.cleaned_data)
     except services.OrderActionError as error:
         messages.error(request, error.message)
-        return _render_detail(
-            request, number, status=ERROR_STATUS.get(type(error), 400), new_date_form=form
+        return render_detail(
+            request, number, status=error_status(error), new_date_form=form
         )
     messages.success(request, _("New delivery date recorded; the customer is told by email."))
     return redirect(order)
@@ -370,13 +378,13 @@ def order_comment(request, number):
     order = get_object_or_404(Order, number=number)
     form = CommentForm(request.POST)
     if not form.is_valid():
-        return _render_detail(request, number, status=400, comment_form=form)
+        return render_detail(request, number, status=400, comment_form=form)
     try:
         services.add_comment(order.pk, by=request.user, text=form.cleaned_data["text"])
     except services.OrderActionError as error:
         messages.error(request, error.message)
         status = 403 if isinstance(error, services.TransitionForbidden) else 400
-        return _render_detail(request, number, status=status, comment_form=form)
+        return render_detail(request, number, status=status, comment_form=form)
     messages.success(request, _("Comment added."))
     return redirect(f"{order.get_absolute_url()}#timeline")
 
@@ -554,7 +562,7 @@ def public_change_request(request, number, token):
             order,
             change_form=form,
             change_error=error.message,
-            status=ERROR_STATUS.get(type(error), 400),
+            status=error_status(error),
         )
     return _see_other(order.get_public_url() + "#delivery-change")
 
@@ -720,7 +728,7 @@ def change_request_decide(request, number, pk):
     form = ChangeDecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Please correct the marked fields. Nothing was saved."))
-        return _render_detail(request, number, status=400, decision_form=form)
+        return render_detail(request, number, status=400, decision_form=form)
     approve = form.cleaned_data["decision"] == "approve"
     try:
         if approve:
@@ -731,10 +739,10 @@ def change_request_decide(request, number, pk):
             )
     except services.OrderActionError as error:
         messages.error(request, error.message)
-        return _render_detail(
+        return render_detail(
             request,
             number,
-            status=ERROR_STATUS.get(type(error), 400),
+            status=error_status(error),
             decision_form=form,
         )
     if approve:
