@@ -171,6 +171,7 @@ class Command(BaseCommand):
         else:
             self._orders(users, products)
             self._low_stock(products, users)
+            self._receipts(users)
             marked = services.mark_overdue_steps()
             services.escalate_overdue_follow_ups()
             self.stdout.write(f"Created {Order.objects.count()} demo orders ({marked} late).")
@@ -326,6 +327,24 @@ class Command(BaseCommand):
                     location=order.delivery_city,
                     carrier_event_id=f"demo-{shipment.pk}-d{step}",
                 )
+
+    def _receipts(self, users):
+        """One delivered order confirmed by phone, one with a problem reported."""
+        from feedback import services as feedback
+
+        delivered = list(Order.objects.filter(status=Status.DELIVERED).order_by("pk")[:2])
+        if len(delivered) < 2:
+            return
+        feedback.confirm_receipt(
+            delivered[0].pk, how="phone", by=users["sales"], note="客户电话确认已收到全部商品。"
+        )
+        feedback.report_problem(
+            delivered[1].pk,
+            kind="damaged",
+            details="保温杯外包装破损，杯身有凹痕。",
+            photos=[],
+            key="demo-problem",
+        )
 
     def _low_stock(self, products, users):
         """A stock count found two products short: they show on the low-stock alert."""
