@@ -1,8 +1,10 @@
 """End to end in a real Chromium: one order goes from placed to closed, each role
-signing in through the login form and clicking its own button on the order page,
-except the warehouse, which works on its own page (acknowledge, scan every SKU, pack)
-and has a second warehouse user review the packed goods; then the customer opens the
-public status link on a phone.
+signing in through the login form. Sales and Finance click their own button on the
+order page; the warehouse works on its own page (acknowledge, scan every SKU, pack)
+and has a second warehouse user review the packed goods; Logistics ships on its
+shipping page with the proposed carrier and records the carrier's "delivered" event
+there. The customer confirms receipt on the status page on a phone before Finance
+closes, and finally looks at the closed order's status page.
 
 Also writes the Sales dashboard screenshot (artifacts/screenshots/dashboard.png); copy it to
 docs/screenshot-dashboard.png when the README picture should change.
@@ -21,9 +23,18 @@ from django.conf import settings
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
+from feedback.models import Receipt, ReceiptMethod
+from logistics.models import Shipment, ShipmentStatus
 from orders import services
 from orders.models import Order, Status
-from tests.factories import CustomerFactory, ProductFactory, make_user, order_in_status, place
+from tests.factories import (
+    CustomerFactory,
+    ProductFactory,
+    carrier,
+    make_user,
+    order_in_status,
+    place,
+)
 from warehouse.models import Package, Pick, Review
 from warehouse.services import receive_goods, stock_item_for
 
@@ -75,8 +86,9 @@ DASHBOARDS = {
 
 # Who does what, in order: role, the dashboard queue the order waits in, another
 # role's dashboard the user must not open, and the role's clicks as
-# (action, buttons offered before the click, status after it). The warehouse has no
-# clicks on the order page: its queue leads to its own work page (see work_in_warehouse).
+# (action, buttons offered before the click, status after it). The warehouse and
+# Logistics have no clicks on the order page: their queues lead to their own pages
+# (see work_in_warehouse and work_in_logistics).
 FLOW = [
     (
         "Sales",
@@ -85,15 +97,7 @@ FLOW = [
         [("confirm", {"confirm", "cancel"}, Status.CONFIRMED)],
     ),
     ("Warehouse", "to_acknowledge", "/sales/", None),
-    (
-        "Logistics",
-        "to_ship",
-        "/finance/",
-        [
-            ("ship", {"ship"}, Status.SHIPPED),
-            ("deliver", {"deliver"}, Status.DELIVERED),
-        ],
-    ),
+    ("Logistics", "to_ship", "/finance/", None),
     (
         "Finance",
         "to_close",
@@ -105,10 +109,13 @@ FLOW = [
 ROLE_ACTIONS = {
     "Sales": {"confirm", "cancel"},
     "Warehouse": {"backorder", "release_backorder"},
-    "Logistics": {"ship", "deliver"},
+    "Logistics": set(),
     "Finance": {"close"},
 }
-ALL_ACTIONS = set().union(*ROLE_ACTIONS.values())
+# Taken on the departments' own pages, never by a button on the order page.
+OWN_PAGE_ACTIONS = {"pick", "repick", "ship", "deliver"}
+ALL_ACTIONS = set().union(*ROLE_ACTIONS.values(), OWN_PAGE_ACTIONS)
+CARRIER = "Test Express"
 
 
 @pytest.fixture
@@ -258,10 +265,110 @@ def work_in_warehouse(page: Page, base: str, order: Order, staff, shot):
     expect(timeline.filter(has_text="Confirmed → Picked")).to_contain_text(STAFF_NAMES["Warehouse"])
 
 
+def work_in_logistics(page: Page, base: str, order: Order, staff, shot):
+    """Logistics' part, on its shipping page: ship every package with the proposed
+    carrier (no reason needed), then record the carrier's "delivered" event, which
+    delivers the order. Ends signed in as Logistics, on the order page, where Logistics
+    has no transition button (shipping and delivery are not buttons there)."""
+    ship_url = reverse("logistics:order", args=[order.number])
+    badge = page.locator(".page-head h1 .badge")
+    page.locator(f"#queue-to_ship a[href='{ship_url}']").click()
+    expect(page).to_have_url(f"{base}{ship_url}")
+    expect(badge).to_have_text(LABELS[Status.PICKED])
+
+    # The proposal is the first row and the form's default; every package is ticked.
+    proposed = page.locator("#carrier-options tbody tr").first
+    expect(proposed).to_contain_text("Proposed")
+    expect(proposed).to_contain_text(CARRIER)
+    form = page.locator("#ship-form")
+    expect(form.get_by_label("Carrier and service")).to_have_value(
+        proposed.get_attribute("data-service")
+    )
+    packages = form.locator("input[name=packages]")
+    expect(packages).to_have_count(1)
+    expect(packages).to_be_checked()
+    shot(page, "logistics-ship")
+    page.locator("#ship-button").click()
+
+    shipment = Shipment.objects.get(order=order)
+    expect(page.locator(".messages .success")).to_have_text(
+        f"Shipped with {CARRIER}, tracking number {shipment.tracking_number}. "
+        "The customer has the link."
+    )
+    expect(badge).to_have_text(LABELS[Status.SHIPPED])
+    expect(page.locator("#ship-form")).to_have_count(0)
+    card = page.locator(f"#shipment-{shipment.pk}")
+    expect(card.locator("h2")).to_contain_text(shipment.tracking_number)
+    expect(card.locator("ol.timeline > li")).to_have_text(["No tracking event yet."])
+    shot(page, "logistics-shipped")
+
+    # The carrier said it was delivered (by phone, say): Logistics enters the event.
+    card.locator("summary", has_text="Record a tracking event").click()
+    event_form = card.locator("form")
+    event_form.get_by_label("What happened").select_option("delivered")
+    event_form.get_by_label("Where").fill("上海市")
+    shot(page, "logistics-record-event")
+    event_form.get_by_role("button", name="Record").click()
+    expect(page.locator(".messages .success")).to_have_text("Tracking event recorded.")
+    expect(badge).to_have_text(LABELS[Status.DELIVERED])
+    expect(card.locator("ol.timeline > li")).to_have_count(1)
+    expect(card.locator("ol.timeline > li")).to_contain_text("Delivered · 上海市")
+    expect(card.locator("ol.timeline > li")).to_contain_text(STAFF_NAMES["Logistics"])
+    # Delivered: nothing more to record.
+    expect(card.locator("summary", has_text="Record a tracking event")).to_have_count(0)
+    shot(page, "logistics-delivered")
+    shipment.refresh_from_db()
+    assert shipment.status == ShipmentStatus.DELIVERED
+    assert shipment.shipped_by == staff["Logistics"]
+
+    page.locator(f"#content a[href='{order.get_absolute_url()}']").first.click()
+    expect(page).to_have_url(f"{base}{order.get_absolute_url()}")
+    expect(badge).to_have_text(LABELS[Status.DELIVERED])
+    expect(page.locator("#step-clock")).to_contain_text(STEP_NAMES[Status.DELIVERED])
+    assert offered_actions(page) == set()
+    timeline = page.locator("#timeline ol.timeline > li")
+    tracking = f"Handed to {CARRIER}, tracking number {shipment.tracking_number}"
+    for text, who in [
+        (tracking, STAFF_NAMES["Logistics"]),
+        ("Delivered · 上海市", STAFF_NAMES["Logistics"]),
+    ]:
+        expect(timeline.filter(has_text=text).filter(has_text=who)).to_have_count(1)
+    expect(timeline.filter(has_text="Picked → Shipped")).to_contain_text(STAFF_NAMES["Logistics"])
+    # The carrier's word delivers the order, not a person's button.
+    expect(timeline.filter(has_text="Shipped → Delivered")).to_contain_text("System")
+    shot(page, "logistics-order-page")
+
+
+def customer_confirms_receipt(browser, base: str, order: Order, shot):
+    """The customer, on a phone, says the goods arrived (before Finance closes)."""
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="en-US",
+        extra_http_headers=ENGLISH,
+    )
+    try:
+        public = phone.new_page()
+        public.set_default_timeout(5_000)
+        public.goto(f"{base}{order.get_public_url()}")
+        expect(public.locator("#current-status .badge")).to_have_text("Delivered")
+        public.locator("#confirm-receipt").click()
+        expect(public.locator("#receipt-confirmed")).to_be_visible()
+        expect(public.locator("#confirm-receipt")).to_have_count(0)
+        shot(public, "customer-receipt-phone")
+    finally:
+        phone.close()
+    receipt = Receipt.objects.get(order=order)
+    assert (receipt.how, receipt.by) == (ReceiptMethod.CUSTOMER, None)
+
+
 def test_order_from_placed_to_closed(live_server, page: Page, browser, staff):
     base = live_server.url
     page.set_default_timeout(5_000)
     shot = Screenshots(SCREENSHOTS)
+    carrier()
     customer = CustomerFactory(name="王小明", phone="13912345678", email="wang.xm@example.cn")
     order = place(
         customer=customer,
@@ -294,10 +401,15 @@ def test_order_from_placed_to_closed(live_server, page: Page, browser, staff):
         expect(page.locator("html")).to_have_attribute("lang", "en")
         expect(page.locator("header .userbox")).to_contain_text(STAFF_NAMES[role])
         shot(page, f"{role.lower()}-dashboard")
-        if clicks is None:
+        if role == "Warehouse":
             # The warehouse's queue leads to its work page, not to the order page.
             work_in_warehouse(page, base, order, staff, shot)
             order_status = Status.PICKED
+            clicks = []
+        elif role == "Logistics":
+            # So does Logistics' queue: to the shipping page.
+            work_in_logistics(page, base, order, staff, shot)
+            order_status = Status.DELIVERED
             clicks = []
         else:
             page.locator(f"#queue-{queue} a[href='{detail_url}']").click()
@@ -331,23 +443,26 @@ def test_order_from_placed_to_closed(live_server, page: Page, browser, staff):
             # Closed: the clock has stopped, nobody has anything left to do.
             expect(page.locator("#step-clock")).to_have_count(0)
             assert offered_actions(page) == set()
-            # Six steps on the main path, plus Sales' verification of the contact details
-            # and the warehouse's hand-off, reservation, packing and review.
+            # Six steps on the main path, plus Sales' verification of the contact details,
+            # the warehouse's hand-off, reservation, packing and review, the hand-over
+            # to the carrier, the carrier's "delivered" event and the customer's receipt.
             timeline = page.locator("#timeline ol.timeline > li")
-            expect(timeline).to_have_count(11)
-            expect(timeline).to_contain_text(
+            expect(timeline).to_have_text(
                 [
-                    "Order placed",
-                    "Contact and address checked",
-                    "Confirmed",
-                    "The warehouse took over the order",
-                    "Stock reserved",
-                    "Picked",
-                    "Packed",
-                    "Review passed: ready for logistics",
-                    "Shipped",
-                    "Delivered",
-                    "Closed",
+                    re.compile(r"^\s*Order placed"),
+                    re.compile(r"^\s*Contact and address checked"),
+                    re.compile(r"^\s*Confirmed"),
+                    re.compile(r"^\s*The warehouse took over the order"),
+                    re.compile(r"^\s*Stock reserved"),
+                    re.compile(r"^\s*Picked"),
+                    re.compile(r"^\s*Packed"),
+                    re.compile(r"^\s*Review passed: ready for logistics"),
+                    re.compile(rf"^\s*Handed to {CARRIER}, tracking number "),
+                    re.compile(r"^\s*Shipped"),
+                    re.compile(r"^\s*Delivered · 上海市"),
+                    re.compile(r"^\s*Delivered\s+Shipped → Delivered"),
+                    re.compile(r"^\s*The customer confirmed receipt"),
+                    re.compile(r"^\s*Closed"),
                 ]
             )
             staff_html = page.content()
@@ -374,6 +489,9 @@ def test_order_from_placed_to_closed(live_server, page: Page, browser, staff):
         shot(page, f"{role.lower()}-forbidden-{forbidden_dashboard.strip('/')}")
 
         log_out(page)
+        if role == "Logistics":
+            # Delivered: the customer confirms receipt before Finance closes.
+            customer_confirms_receipt(browser, base, order, shot)
 
     order.refresh_from_db()
     assert order.status == Status.CLOSED
@@ -398,20 +516,31 @@ def test_order_from_placed_to_closed(live_server, page: Page, browser, staff):
         expect(status_badge).to_have_class(re.compile(r"\bst-closed\b"))
         expect(status_badge).to_have_text("Closed")
         history = public.locator("ol#public-timeline > li")
-        # The main path, plus the warehouse's hand-off and packing (never the review).
-        expect(history).to_have_count(8)
-        expect(history).to_contain_text(
+        # The main path, plus the warehouse's hand-off and packing (never the review),
+        # the carrier and its events, and the customer's own receipt.
+        expect(history).to_have_text(
             [
-                "Order placed",
-                "Confirmed",
-                "The warehouse took over the order",
-                "Picked",
-                "Packed",
-                "Shipped",
-                "Delivered",
-                "Closed",
+                re.compile(r"^\s*Order placed"),
+                re.compile(r"^\s*Confirmed"),
+                re.compile(r"^\s*The warehouse took over the order"),
+                re.compile(r"^\s*Picked"),
+                re.compile(r"^\s*Packed"),
+                re.compile(rf"^\s*Handed to {CARRIER}, tracking number "),
+                re.compile(r"^\s*Shipped"),
+                re.compile(r"^\s*Delivered · 上海市"),
+                re.compile(r"^\s*Delivered\s*\d{4}-"),
+                re.compile(r"^\s*The customer confirmed receipt"),
+                re.compile(r"^\s*Closed"),
             ]
         )
+        # The parcel stays on the page, delivered, with its tracking link.
+        parcel = public.locator("#tracking li.shipment")
+        expect(parcel).to_have_count(1)
+        expect(parcel.locator(".badge")).to_have_text("Delivered")
+        expect(parcel.locator(".track-link")).to_have_attribute(
+            "href", Shipment.objects.get(order=order).tracking_link
+        )
+        expect(public.locator("#receipt-confirmed")).to_be_visible()
         html = public.content()
         customer_data = [
             customer.phone,
