@@ -1,6 +1,8 @@
 """Logistics pages: the dashboard, an order's shipping page (carrier proposal, ship,
 tracking events, exceptions), and the carriers' webhook."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,7 +33,7 @@ class LogisticsDashboard(DashboardView):
     roles = (Role.LOGISTICS,)
     title = gettext_lazy("Logistics")
     template_name = "logistics/dashboard.html"
-    partial_template_name = "logistics/_dashboard_queues.html"
+    extra_sections_template = "logistics/_dashboard_sections.html"
 
     def get_queues(self):
         steps, now = steps_by_code(), timezone.now()
@@ -213,7 +215,11 @@ def webhook(request, carrier):
         )
     }
     result = {"accepted": 0, "duplicates": 0, "unknown": [], "invalid": []}
+    latest = timezone.now() + timedelta(seconds=webhooks.WEBHOOK_TOLERANCE)
     for event in events:
+        if event["happened_at"] > latest:  # a clock that runs ahead would reorder the story
+            result["invalid"].append(event["id"])
+            continue
         shipment = shipments.get(event["tracking_number"])
         if shipment is None:
             result["unknown"].append(event["id"])

@@ -544,7 +544,7 @@ class OrderEvent(models.Model):
 TRACKING_WORDS = {
     "in_transit": _("In transit"),
     "out_for_delivery": _("Out for delivery"),
-    "delivered": _("Delivered"),
+    "delivered": _("Parcel delivered"),
     "delayed": _("Delayed"),
     "failed_attempt": _("Delivery attempt failed"),
     "lost": _("Lost"),

@@ -57,6 +57,8 @@ class DashboardView(RoleRequiredMixin, TemplateView):
 
     template_name = "orders/dashboard.html"
     partial_template_name = "orders/_dashboard_queues.html"
+    # A department's own sections below its queues (low stock, delivery problems...).
+    extra_sections_template = ""
     title = ""
     queues: list[tuple[str, str, list[str]]] = []
 
@@ -72,6 +74,7 @@ class DashboardView(RoleRequiredMixin, TemplateView):
         context["title"] = self.title
         context["queues"] = self.get_queues()
         context["partial_template_name"] = self.partial_template_name
+        context["extra_sections_template"] = self.extra_sections_template
         return context
 
     def get_template_names(self):
@@ -223,6 +226,9 @@ def render_detail(
         "can_reschedule": order.status in (Status.CONFIRMED, Status.BACKORDERED, Status.PICKED)
         and request.user.has_perm("orders.confirm_order"),
         "new_date_form": new_date_form or NewDateForm(),
+        "logistics_link": has_role(request.user, Role.LOGISTICS)
+        and order.status in (Status.PICKED, Status.SHIPPED, Status.DELIVERED)
+        and (order.status != Status.PICKED or order.reviewed_at is not None),
         "warehouse_link": has_role(request.user, Role.WAREHOUSE)
         and order.status in (Status.CONFIRMED, Status.BACKORDERED, Status.PICKED),
         "comment_form": comment_form or CommentForm(),
@@ -365,9 +371,7 @@ def order_new_date(request, number):
         services.record_new_delivery_date(order.pk, by=request.user, **form.cleaned_data)
     except services.OrderActionError as error:
         messages.error(request, error.message)
-        return render_detail(
-            request, number, status=error_status(error), new_date_form=form
-        )
+        return render_detail(request, number, status=error_status(error), new_date_form=form)
     messages.success(request, _("New delivery date recorded; the customer is told by email."))
     return redirect(order)
 

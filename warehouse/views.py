@@ -37,7 +37,7 @@ class WarehouseDashboard(DashboardView):
     roles = (Role.WAREHOUSE,)
     title = gettext_lazy("Warehouse")
     template_name = "warehouse/dashboard.html"
-    partial_template_name = "warehouse/_dashboard_queues.html"
+    extra_sections_template = "warehouse/_dashboard_sections.html"
 
     def get_queues(self):
         steps, now = steps_by_code(), timezone.now()

@@ -26,7 +26,11 @@ def body_for(shipment, *events):
         {
             "events": [
                 webhooks.event_payload(
-                    event_id, shipment.tracking_number, kind, now + timedelta(minutes=i), "上海"
+                    event_id,
+                    shipment.tracking_number,
+                    kind,
+                    now - timedelta(minutes=30 - i),
+                    "上海",
                 )
                 for i, (event_id, kind) in enumerate(events)
             ]
@@ -157,3 +161,13 @@ def test_delivered_event_delivers_the_order(client, shipment):
     post(client, shipment, body_for(shipment, ("c", "in_transit")))
     shipment.refresh_from_db()
     assert shipment.status == ShipmentStatus.DELIVERED
+
+
+@pytest.mark.django_db
+def test_events_from_the_future_are_refused(client, shipment):
+    when = timezone.now() + timedelta(hours=1)
+    body = json.dumps(
+        {"events": [webhooks.event_payload("f1", shipment.tracking_number, "delivered", when)]}
+    ).encode()
+    assert post(client, shipment, body).json()["invalid"] == ["f1"]
+    assert not TrackingEvent.objects.exists()

@@ -295,3 +295,16 @@ def test_dashboard_partial_refreshes_counts(sales_client):
     assert "<html" not in partial.text
     assert 'data-queue="to_confirm"' in partial.text
     assert '<span class="n" data-count>2</span>' in partial.text
+
+
+@pytest.mark.django_db
+def test_language_switch_after_a_refused_form_does_not_return_to_a_post_only_url(
+    client, users, order_in
+):
+    order = order_in(Status.CONFIRMED)
+    client.force_login(users[Role.SALES])
+    page = client.get(f"/orders/{order.number}/").text
+    assert f'name="next" type="hidden" value="/orders/{order.number}/"' in page
+    refused = client.post(f"/orders/{order.number}/new-date/", {"date": "bad"})
+    assert refused.status_code == 400
+    assert 'name="next"' not in refused.text  # set_language then goes back by the Referer

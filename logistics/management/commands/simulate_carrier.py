@@ -10,7 +10,6 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
@@ -65,14 +64,16 @@ class Command(BaseCommand):
         sent = accepted = duplicates = 0
         for shipment in shipments:
             steps = SCENARIOS[options["scenario"]]
-            start = max(shipment.shipped_at, timezone.now() - timedelta(hours=len(steps)))
+            # Spread the events between the hand-over and now: never in the future.
+            start = shipment.shipped_at
+            step = (timezone.now() - start) / (len(steps) + 1)
             run = uuid.uuid4().hex[:8]
             events = [
                 event_payload(
                     f"{shipment.carrier.code}-{shipment.tracking_number}-{run}-{i}",
                     shipment.tracking_number,
                     kind,
-                    start + timedelta(minutes=10 * (i + 1)),
+                    start + step * (i + 1),
                     location=HUBS[min(i, len(HUBS) - 1)]
                     if kind != "delivered"
                     else shipment.order.delivery_city,
