@@ -202,7 +202,7 @@ def test_customer_follows_shipped_order_to_confirmed_receipt(live_server, phone:
             f"In transit · {FIRST_HUB}",
             re.compile("^In transit · "),
             re.compile("^Out for delivery · "),
-            f"Delivered · {order.delivery_city}",
+            f"Parcel delivered · {order.delivery_city}",
             "Delivered",
         ]
     )

@@ -330,7 +330,7 @@ def work_in_logistics(page: Page, base: str, order: Order, staff, shot):
     tracking = f"Handed to {CARRIER}, tracking number {shipment.tracking_number}"
     for text, who in [
         (tracking, STAFF_NAMES["Logistics"]),
-        ("Delivered · 上海市", STAFF_NAMES["Logistics"]),
+        ("Parcel delivered · 上海市", STAFF_NAMES["Logistics"]),
     ]:
         expect(timeline.filter(has_text=text).filter(has_text=who)).to_have_count(1)
     expect(timeline.filter(has_text="Picked → Shipped")).to_contain_text(STAFF_NAMES["Logistics"])
@@ -459,7 +459,7 @@ def test_order_from_placed_to_closed(live_server, page: Page, browser, staff):
                     re.compile(r"^\s*Review passed: ready for logistics"),
                     re.compile(rf"^\s*Handed to {CARRIER}, tracking number "),
                     re.compile(r"^\s*Shipped"),
-                    re.compile(r"^\s*Delivered · 上海市"),
+                    re.compile(r"^\s*Parcel delivered · 上海市"),
                     re.compile(r"^\s*Delivered\s+Shipped → Delivered"),
                     re.compile(r"^\s*The customer confirmed receipt"),
                     re.compile(r"^\s*Closed"),
@@ -527,7 +527,7 @@ def test_order_from_placed_to_closed(live_server, page: Page, browser, staff):
                 re.compile(r"^\s*Packed"),
                 re.compile(rf"^\s*Handed to {CARRIER}, tracking number "),
                 re.compile(r"^\s*Shipped"),
-                re.compile(r"^\s*Delivered · 上海市"),
+                re.compile(r"^\s*Parcel delivered · 上海市"),
                 re.compile(r"^\s*Delivered\s*\d{4}-"),
                 re.compile(r"^\s*The customer confirmed receipt"),
                 re.compile(r"^\s*Closed"),
