@@ -24,6 +24,13 @@ from tests.factories import CustomerFactory
 from .conftest import image_bytes, photo, stored_files
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are matched in English; the site's default language is zh-hans."""
+    with translation.override("en"):
+        yield
+
+
 def report(order, *, key="a" * 32, kind=ProblemKind.DAMAGED, details="杯子碎了两个", photos=()):
     return services.report_problem(
         order.pk, kind=kind, details=details, photos=list(photos), key=key
