@@ -22,6 +22,7 @@ from orders.models import (
     Status,
     StepCode,
 )
+from warehouse import services as warehouse
 from warehouse.models import Fulfilment, Package
 
 from . import tracking_numbers
@@ -195,17 +196,19 @@ def ship(
             )
         carrier = option.service.carrier
         number = _tracking_number(carrier, tracking_number)
-        shipped = shipped_quantities(order)
-        remaining = {line.pk: line.quantity - shipped.get(line.pk, 0) for line in order.lines.all()}
-        wanted = dict(remaining) if lines is None else {int(k): v for k, v in lines.items()}
+        remaining = warehouse.unshipped_quantities(order)
+        in_hand = warehouse.pick_targets(order)  # picked, reserved, not shipped yet
+        wanted = dict(in_hand) if lines is None else {int(k): v for k, v in lines.items()}
         wanted = {pk: qty for pk, qty in wanted.items() if qty}
         if not wanted or any(
-            pk not in remaining or not isinstance(qty, int) or not 0 < qty <= remaining[pk]
+            pk not in in_hand or not isinstance(qty, int) or not 0 < qty <= in_hand[pk]
             for pk, qty in wanted.items()
         ):
             raise ShippingError(_("Choose what is in the shipment: at most what is left to ship."))
         completes = all(remaining[pk] - wanted.get(pk, 0) == 0 for pk in remaining)
-        if completes != (len(packages) == len(available)):
+        last_packages = len(packages) == len(available)
+        rest_waits = last_packages and not completes and order.partial_agreed_at is not None
+        if completes != last_packages and not rest_waits:
             # Goods and parcels must run out together: the last goods go in the last parcels.
             raise ShippingError(
                 _("The last goods to ship must go with the last packages, and only then.")
@@ -247,8 +250,13 @@ def ship(
             },
             created_at=shipment.shipped_at,
         )
+        warehouse.take_out(order, wanted, by=by, now=shipment.shipped_at)
         if completes:
             order_services.ship_order(order.pk, by=by)
+        elif rest_waits:
+            order_services.await_rest(
+                order.pk, by=by, note=_("The available goods shipped; the rest follows.")
+            )
         order_services.notify_customer(
             order,
             NotificationKind.ORDER_SHIPPED,

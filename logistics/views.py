@@ -19,6 +19,7 @@ from orders.models import Order, Status
 from orders.roles import Role
 from orders.services import OrderActionError
 from orders.views import DashboardView, error_status
+from warehouse import services as warehouse_services
 
 from . import services, webhooks
 from .forms import EventForm, ResolveForm, ShipForm
@@ -70,16 +71,17 @@ class LogisticsDashboard(DashboardView):
         return context
 
 
+def _lines_in_hand(order):
+    """(line, units picked and not shipped yet) for the ship form."""
+    in_hand = warehouse_services.pick_targets(order)
+    return [(line, in_hand[line.pk]) for line in order.lines.all() if in_hand.get(line.pk)]
+
+
 def _shipping_page(request, number, *, status=200, ship_form=None, event_form=None):
     order = order_selectors.order_for_staff(number)
     packages = services.unshipped_packages(order) if order.status == Status.PICKED else []
     options = services.carrier_options(order, packages) if packages else []
-    shipped = services.shipped_quantities(order)
-    lines = [
-        (line, line.quantity - shipped.get(line.pk, 0))
-        for line in order.lines.all()
-        if line.quantity - shipped.get(line.pk, 0) > 0
-    ]
+    lines = _lines_in_hand(order)
     can_ship = order.status == Status.PICKED and order.reviewed_at is not None and packages
     context = {
         "order": order,
@@ -119,9 +121,7 @@ def ship(request, number):
     order = get_object_or_404(Order, number=number)
     packages = services.unshipped_packages(order)
     options = services.carrier_options(order, packages) if packages else []
-    shipped = services.shipped_quantities(order)
-    lines = [(line, line.quantity - shipped.get(line.pk, 0)) for line in order.lines.all()]
-    lines = [(line, left) for line, left in lines if left > 0]
+    lines = _lines_in_hand(order)
     form = ShipForm(request.POST, options=options, packages=packages, lines=lines)
     if not form.is_valid():
         messages.error(request, _("Please correct the marked fields. Nothing was saved."))

@@ -207,6 +207,10 @@ class Order(ConcurrentTransitionMixin, models.Model):
     # Set by the warehouse's review gate (a second person checked the packed goods);
     # logistics may ship only a reviewed order.
     reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    # The customer agreed to receive the available goods first and the rest later.
+    partial_agreed_at = models.DateTimeField(
+        _("customer agreed to a partial delivery"), null=True, blank=True
+    )
 
     objects = OrderQuerySet.as_manager()
 
@@ -320,6 +324,19 @@ class Order(ConcurrentTransitionMixin, models.Model):
         },
     )
     def repick(self):
+        self._enter_step()
+
+    # The available part has shipped (the customer agreed); the rest waits for stock.
+    @transition(
+        field=status,
+        source=Status.PICKED,
+        target=Status.BACKORDERED,
+        permission="orders.ship_order",
+        conditions=[lambda order: order.partial_agreed_at is not None],
+        custom={"label": _("Rest waits for stock"), "style": "warning", "via": "logistics"},
+    )
+    def await_rest(self):
+        self.reviewed_at = None
         self._enter_step()
 
     @transition(
@@ -570,6 +587,7 @@ SYSTEM_MESSAGES = {
     "review_failed": _("Review failed: back to picking"),
     "sales_alerted": _("Sales told of the shortage"),
     "exception_resolved": _("Delivery problem solved"),
+    "partial_agreed": _("You agreed to receive the available goods first"),
 }
 
 

@@ -44,7 +44,7 @@ from .models import (
     VerificationMethod,
 )
 from .roles import Role
-from .signals import order_status_changing, order_transitioned
+from .signals import order_status_changing, order_transitioned, partial_delivery_agreed
 
 logger = logging.getLogger(__name__)
 
@@ -580,6 +580,43 @@ def repick_order(order_id, *, by, note="", expected_status=None) -> Order:
     """A failed review sends the goods back to picking, with the reason:
     picked -> confirmed. Called by warehouse.services.review_order."""
     return _transition(order_id, "repick", by=by, note=note, expected_status=expected_status)
+
+
+def await_rest(order_id, *, by, note="", expected_status=None) -> Order:
+    """The available part has shipped; the rest waits for stock: picked -> backordered.
+    Called by logistics.services.ship for a partial delivery the customer agreed to."""
+    return _transition(order_id, "await_rest", by=by, note=note, expected_status=expected_status)
+
+
+def agree_partial_delivery(order_id, *, by, note: str = "") -> Order:
+    """Sales records that the customer of a backordered order agreed to receive the
+    goods in stock now and the rest later. The warehouse then picks what it has."""
+    if by is None or not by.has_perm("orders.confirm_order"):
+        raise TransitionForbidden(_("Your role may not take this action on the order."))
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status != Status.BACKORDERED:
+            raise TransitionNotAllowed(
+                _("Order %(number)s is %(status)s: this action is not possible now.")
+                % {"number": order.number, "status": order.get_status_display()}
+            )
+        if order.partial_agreed_at is None:
+            now = timezone.now()
+            Order.objects.filter(pk=order.pk).update(partial_agreed_at=now)
+            OrderEvent.objects.create(
+                order=order,
+                actor=by,
+                kind=EventKind.SYSTEM,
+                code="partial_agreed",
+                note=(note or "").strip()[:2000],
+                public=True,
+                created_at=now,
+            )
+            transaction.on_commit(
+                lambda: partial_delivery_agreed.send_robust(sender=Order, order_id=order.pk)
+            )
+        order.refresh_from_db()
+    return order
 
 
 def _require_reviewed(order):

@@ -11,3 +11,7 @@ order_transitioned = Signal()
 # reserved for a cancelled order). A receiver that raises undoes the whole change.
 # Arguments: order, transition, from_status, to_status, by.
 order_status_changing = Signal()
+
+# Sent after commit when Sales records that the customer agreed to receive the
+# available goods first (the warehouse then serves what it has). Argument: order_id.
+partial_delivery_agreed = Signal()

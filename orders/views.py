@@ -360,6 +360,26 @@ def order_verify(request, number):
 
 @require_POST
 @sales_required
+def order_partial(request, number):
+    """Sales records that the customer takes the available goods first."""
+    order = get_object_or_404(Order, number=number)
+    note = (request.POST.get("note") or "").strip()
+    if len(note) > 2000:
+        messages.error(request, _("A note can have at most %(max)d characters.") % {"max": 2000})
+        return render_detail(request, number, status=400)
+    try:
+        services.agree_partial_delivery(order.pk, by=request.user, note=note)
+    except services.OrderActionError as error:
+        messages.error(request, error.message)
+        return render_detail(request, number, status=error_status(error))
+    messages.success(
+        request, _("Recorded: the warehouse ships what it has now, the rest when it arrives.")
+    )
+    return redirect(order)
+
+
+@require_POST
+@sales_required
 def order_new_date(request, number):
     """Sales records the new delivery date agreed with the customer."""
     order = get_object_or_404(Order, number=number)

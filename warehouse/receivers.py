@@ -4,10 +4,10 @@ transaction as the status change (see orders.signals.order_status_changing)."""
 from django.dispatch import receiver
 
 from orders.models import Order, Status
-from orders.signals import order_status_changing
+from orders.signals import order_status_changing, partial_delivery_agreed
 
 from .models import Fulfilment, MovementKind
-from .services import release_reservations
+from .services import release_reservations, serve_backorders
 
 
 @receiver(order_status_changing, sender=Order, dispatch_uid="warehouse.stock_follows_status")
@@ -26,3 +26,9 @@ def stock_follows_status(sender, order, transition, from_status, to_status, by, 
             fulfilment.packed_at = None
             fulfilment.packed_by = None
             fulfilment.save(update_fields=["round", "packed_at", "packed_by"])
+
+
+@receiver(partial_delivery_agreed, sender=Order, dispatch_uid="warehouse.serve_agreed_part")
+def serve_agreed_part(sender, order_id, **kwargs):
+    """The customer will take what is here first: pick it now if anything is."""
+    serve_backorders(order_ids=[order_id], by=None)

@@ -8,7 +8,7 @@ from django.db.models import F, Q
 from orders.models import Order, Status
 
 from .models import Fulfilment, Package, StockItem
-from .services import main_warehouse, picked_quantities
+from .services import main_warehouse, pick_targets, picked_quantities, unshipped_quantities
 
 TO_ACKNOWLEDGE = Q(status=Status.CONFIRMED, fulfilment__isnull=True)
 TO_PICK = Q(status=Status.CONFIRMED, fulfilment__isnull=False)
@@ -37,10 +37,11 @@ class PickRow:
     bin: str
     picked: int
     stock: object = None
+    wanted: int = 0  # to pick now: not shipped yet and, once reserved, held for it
 
     @property
     def left(self) -> int:
-        return self.line.quantity - self.picked
+        return self.wanted - self.picked
 
 
 def pick_rows(order, round_=None) -> list[PickRow]:
@@ -50,6 +51,8 @@ def pick_rows(order, round_=None) -> list[PickRow]:
     round_ = round_ or (fulfilment.round if fulfilment else 1)
     picked = picked_quantities(order, round_)
     lines = list(order.lines.all())
+    reserved = order.reservations.filter(released_at__isnull=True).exists()
+    wanted = pick_targets(order) if reserved else unshipped_quantities(order)
     stock = {
         item.product_id: item
         for item in StockItem.objects.filter(
@@ -60,7 +63,7 @@ def pick_rows(order, round_=None) -> list[PickRow]:
     for line in lines:
         item = stock.get(line.product_id)
         bin_code = item.bin.code if item and item.bin else ""
-        rows.append(PickRow(line, bin_code, picked[line.pk], item))
+        rows.append(PickRow(line, bin_code, picked[line.pk], item, wanted[line.pk]))
     return sorted(rows, key=lambda row: (row.bin == "", row.bin, row.line.sku, row.line.pk))
 
 

@@ -80,21 +80,23 @@ def receive_goods(stock_item_id, quantity: int, *, by, reason="", serve=True) ->
     return item
 
 
-def serve_backorders(product_id, *, by, warehouse=None) -> list[int]:
-    """Backordered orders that want ``product_id`` get their stock, oldest order first.
+def serve_backorders(product_id=None, *, by, warehouse=None, order_ids=None) -> list[int]:
+    """Backordered orders that want ``product_id`` (or the given ``order_ids``) get
+    their stock, oldest order first.
 
     Each order whose every line is now available goes back to confirmed (the
-    warehouse queue) and is reserved in the same transaction; an order that still
-    cannot be served in full keeps waiting, and younger orders may still be served
+    warehouse queue) and is reserved in the same transaction; so does an order whose
+    customer agreed to a partial delivery when some of its goods are here. An order
+    that still cannot be served keeps waiting, and younger orders may still be served
     from what is left. Returns the ids of the orders served.
     """
     warehouse = warehouse or main_warehouse()
-    waiting = (
-        Order.objects.filter(status=Status.BACKORDERED, lines__product_id=product_id)
-        .order_by("placed_at", "pk")
-        .values_list("pk", flat=True)
-        .distinct()
-    )
+    waiting = Order.objects.filter(status=Status.BACKORDERED)
+    if product_id is not None:
+        waiting = waiting.filter(lines__product_id=product_id)
+    if order_ids is not None:
+        waiting = waiting.filter(pk__in=order_ids)
+    waiting = waiting.order_by("placed_at", "pk").values_list("pk", flat=True).distinct()
     served = []
     for order_id in list(waiting):
         with transaction.atomic():
@@ -102,15 +104,21 @@ def serve_backorders(product_id, *, by, warehouse=None) -> list[int]:
             if order.status != Status.BACKORDERED:
                 continue
             wanted = defaultdict(int)
+            left = unshipped_quantities(order)
             for line in order.lines.all():
-                wanted[line.product_id] += line.quantity
+                if left[line.pk] > 0:
+                    wanted[line.product_id] += left[line.pk]
             items = {
                 item.product_id: item
                 for item in StockItem.objects.select_for_update()
                 .filter(warehouse=warehouse, product_id__in=wanted)
                 .order_by("pk")
             }
-            if any(pid not in items or items[pid].available < qty for pid, qty in wanted.items()):
+            short = [
+                pid for pid, qty in wanted.items() if pid not in items or items[pid].available < qty
+            ]
+            some = any(pid in items and items[pid].available > 0 for pid in wanted)
+            if short and not (order.partial_agreed_at and some):
                 continue
             order_services.release_backorder(
                 order.pk, by=by, note=_("Stock received: back to the warehouse queue.")
@@ -178,9 +186,11 @@ def reserve_order(order_id, *, by, warehouse=None) -> list[Shortage]:
             return []  # reserved already: running twice changes nothing
         wanted = defaultdict(int)
         skus = {}
+        left = unshipped_quantities(order)
         for line in order.lines.all():
-            wanted[line.product_id] += line.quantity
-            skus[line.product_id] = line.sku
+            if left[line.pk] > 0:
+                wanted[line.product_id] += left[line.pk]
+                skus[line.product_id] = line.sku
         for product_id in wanted:
             StockItem.objects.get_or_create(warehouse=warehouse, product_id=product_id)
         items = {
@@ -194,7 +204,11 @@ def reserve_order(order_id, *, by, warehouse=None) -> list[Shortage]:
             for pid, qty in wanted.items()
             if items[pid].available < qty
         ]
-        if shortages:
+        free = {pid: max(items[pid].available, 0) for pid in wanted}
+        if shortages and order.partial_agreed_at is not None and any(free.values()):
+            # The customer agreed to receive what is here first: hold what there is.
+            wanted = {pid: min(qty, free[pid]) for pid, qty in wanted.items() if free[pid]}
+        elif shortages:
             _backorder_for(order, shortages, by=by)
             return shortages
         now = timezone.now()
@@ -238,6 +252,42 @@ def _backorder_for(order, shortages: list[Shortage], *, by):
         },
     )
     order_services.backorder_order(order.pk, by=by, note=note)
+
+
+def take_out(order, quantities_by_line: dict[int, int], *, by, now=None) -> None:
+    """Goods of ``order`` left in a shipment: take the shipped units out of stock and
+    out of the order's reservations (rows locked in primary-key order)."""
+    now = now or timezone.now()
+    per_product = defaultdict(int)
+    for line in order.lines.filter(pk__in=quantities_by_line):
+        per_product[line.product_id] += quantities_by_line[line.pk]
+    reservations = {
+        r.stock_item.product_id: r
+        for r in Reservation.objects.select_for_update()
+        .filter(order=order, released_at__isnull=True, stock_item__product_id__in=per_product)
+        .select_related("stock_item")
+        .order_by("stock_item_id")
+    }
+    for product_id, quantity in sorted(per_product.items()):
+        reservation = reservations.get(product_id)
+        if reservation is None or reservation.quantity < quantity:
+            raise StockError(_("Only reserved goods can ship; check the order's stock."))
+        StockItem.objects.filter(pk=reservation.stock_item_id).update(
+            on_hand=F("on_hand") - quantity, reserved=F("reserved") - quantity
+        )
+        StockMovement.objects.create(
+            stock_item_id=reservation.stock_item_id,
+            kind=MovementKind.SHIPMENT,
+            on_hand_change=-quantity,
+            reserved_change=-quantity,
+            order=order,
+            by=by,
+            created_at=now,
+        )
+        if reservation.quantity == quantity:
+            Reservation.objects.filter(pk=reservation.pk).update(released_at=now)
+        else:
+            Reservation.objects.filter(pk=reservation.pk).update(quantity=F("quantity") - quantity)
 
 
 def release_reservations(order, *, by, kind=MovementKind.RELEASE, now=None) -> int:
@@ -316,6 +366,34 @@ def acknowledge_order(order_id, *, by) -> list[Shortage]:
     return reserve_order(order_id, by=by)
 
 
+def unshipped_quantities(order) -> dict[int, int]:
+    """Units of each order line not shipped yet (an order may ship in parts)."""
+    from django.db.models import Sum
+    from django.db.models.functions import Coalesce
+
+    rows = order.lines.annotate(sent=Coalesce(Sum("shipped__quantity"), 0)).values_list(
+        "pk", "quantity", "sent"
+    )
+    return {pk: quantity - sent for pk, quantity, sent in rows}
+
+
+def pick_targets(order) -> dict[int, int]:
+    """How many units of each line to pick now: what is not shipped yet, limited to
+    what is reserved for its product (less than that only when the customer agreed to
+    receive the available goods first), shared over the product's lines in order."""
+    left = unshipped_quantities(order)
+    held = defaultdict(int)
+    for product_id, quantity in Reservation.objects.filter(
+        order=order, released_at__isnull=True
+    ).values_list("stock_item__product_id", "quantity"):
+        held[product_id] += quantity
+    targets = {}
+    for line in order.lines.all():
+        targets[line.pk] = min(left.get(line.pk, 0), held[line.product_id])
+        held[line.product_id] -= targets[line.pk]
+    return targets
+
+
 def picked_quantities(order, round_) -> dict[int, int]:
     """Units picked so far per order line in picking round ``round_``."""
     picked = defaultdict(int)
@@ -368,13 +446,14 @@ def record_pick(order_id, *, by, scanned: str, quantity: int = 1, line_id=None) 
                 _("%(scanned)s is not on order %(number)s.")
                 % {"scanned": code, "number": order.number}
             )
-        open_lines = [line for line in matching if picked[line.pk] < line.quantity]
+        targets = pick_targets(order)
+        open_lines = [line for line in matching if picked[line.pk] < targets[line.pk]]
         if not open_lines:
             raise StockError(
                 _("All units of %(sku)s are picked already.") % {"sku": matching[0].sku}
             )
         line = open_lines[0]
-        left = line.quantity - picked[line.pk]
+        left = targets[line.pk] - picked[line.pk]
         if quantity > left:
             raise StockError(
                 _("Only %(left)d more of %(sku)s are needed.") % {"left": left, "sku": line.sku}
@@ -389,7 +468,7 @@ def record_pick(order_id, *, by, scanned: str, quantity: int = 1, line_id=None) 
             created_at=timezone.now(),
         )
         picked[line.pk] += quantity
-        if all(picked[each.pk] >= each.quantity for each in order.lines.all()):
+        if all(picked[pk] >= target for pk, target in targets.items()):
             order_services.pick_order(order.pk, by=by)
     return pick
 
@@ -416,7 +495,7 @@ def report_discrepancy(
         line = order.lines.filter(pk=line_id).first()
         if line is None:
             raise StockError(_("That line is not on this order."))
-        left = line.quantity - picked_quantities(order, fulfilment.round)[line.pk]
+        left = pick_targets(order)[line.pk] - picked_quantities(order, fulfilment.round)[line.pk]
         if quantity > left:
             raise StockError(
                 _("Only %(left)d of %(sku)s are still to pick.") % {"left": left, "sku": line.sku}
@@ -489,7 +568,10 @@ def report_discrepancy(
             created_at=now,
         )
         if outcome == DiscrepancyOutcome.BACKORDERED:
-            wanted = sum(each.quantity for each in order.lines.filter(product_id=line.product_id))
+            left_now = unshipped_quantities(order)
+            wanted = sum(
+                left_now[each.pk] for each in order.lines.filter(product_id=line.product_id)
+            )
             # What the order could still have: the free units plus what it still holds.
             held = max(reservation.quantity - quantity, 0)
             _backorder_for(

@@ -23,7 +23,8 @@ def test_process_page_draws_every_state_and_transition_of_the_machine(client, us
     for status in Status.values:
         assert f'data-state="{status}"' in html
     transitions = {t.name for t in Order._meta.get_field("status").get_all_transitions(Order)}
-    assert len(transitions) == 9  # with repick: a failed review sends goods back
+    # with repick (a failed review) and await_rest (the rest of a partial delivery)
+    assert len(transitions) == 10
     assert html.count("<tr><td>") == len(transitions)
     assert "Order confirmation" in html
     assert "24 hours" in html

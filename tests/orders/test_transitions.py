@@ -112,7 +112,7 @@ def test_stale_expected_status_is_refused_as_changed(users, order_in):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", ["pick", "repick", "ship", "deliver"])
+@pytest.mark.parametrize("name", ["pick", "repick", "ship", "deliver", "await_rest"])
 def test_warehouse_transitions_are_not_generic_actions(users, order_in, name):
     """Picking is confirmed line by line on the pick list, only a failed review sends
     goods back, shipping records a carrier and tracking number, and delivery comes from
