@@ -19,6 +19,7 @@ from orders.services import (
     OrderActionError,
     TransitionForbidden,
     TransitionNotAllowed,
+    not_possible_now,
     notify_customer,
 )
 
@@ -46,10 +47,7 @@ def _require_sales(by):
 def _lock_delivered(order_id) -> Order:
     order = Order.objects.select_for_update().select_related("customer").get(pk=order_id)
     if order.status != Status.DELIVERED:
-        raise TransitionNotAllowed(
-            _("Order %(number)s is %(status)s: this action is not possible now.")
-            % {"number": order.number, "status": order.get_status_display()}
-        )
+        raise not_possible_now(order)
     return order
 
 

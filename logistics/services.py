@@ -167,10 +167,7 @@ def ship(
     with transaction.atomic():
         order = Order.objects.select_for_update().select_related("customer").get(pk=order_id)
         if order.status != Status.PICKED:
-            raise order_services.TransitionNotAllowed(
-                _("Order %(number)s is %(status)s: this action is not possible now.")
-                % {"number": order.number, "status": order.get_status_display()}
-            )
+            raise order_services.not_possible_now(order)
         if order.reviewed_at is None:
             raise order_services.TransitionNotAllowed(
                 _("Order %(number)s has not passed the warehouse's review yet: it cannot ship.")

@@ -65,6 +65,14 @@ class TransitionForbidden(OrderActionError):
     pass
 
 
+def not_possible_now(order) -> "TransitionNotAllowed":
+    """The refusal for an action the order's current state does not allow."""
+    return TransitionNotAllowed(
+        _("Order %(number)s is %(status)s: this action is not possible now.")
+        % {"number": order.number, "status": order.get_status_display()}
+    )
+
+
 class OrderChanged(OrderActionError):
     """Someone else changed the order between the page being shown and the click."""
 
@@ -329,10 +337,7 @@ def _transition(
         if check is not None and meta is not None:
             check(order)
         if not can_proceed(method):
-            raise TransitionNotAllowed(
-                _("Order %(number)s is %(status)s: this action is not possible now.")
-                % {"number": order.number, "status": order.get_status_display()}
-            )
+            raise not_possible_now(order)
         if by is not None and not has_transition_perm(method, by):
             raise TransitionForbidden(_("Your role may not take this action on the order."))
         note = (note or "").strip()
@@ -537,10 +542,7 @@ def record_new_delivery_date(
     with transaction.atomic():
         order = Order.objects.select_for_update().select_related("customer").get(pk=order_id)
         if order.status not in (Status.CONFIRMED, Status.BACKORDERED, Status.PICKED):
-            raise TransitionNotAllowed(
-                _("Order %(number)s is %(status)s: this action is not possible now.")
-                % {"number": order.number, "status": order.get_status_display()}
-            )
+            raise not_possible_now(order)
         previous = order.promised_date
         promise = DeliveryPromise.objects.create(
             order=order, date=date, method=method, agreed=agreed, note=note, by=by
@@ -596,10 +598,7 @@ def agree_partial_delivery(order_id, *, by, note: str = "") -> Order:
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
         if order.status != Status.BACKORDERED:
-            raise TransitionNotAllowed(
-                _("Order %(number)s is %(status)s: this action is not possible now.")
-                % {"number": order.number, "status": order.get_status_display()}
-            )
+            raise not_possible_now(order)
         if order.partial_agreed_at is None:
             now = timezone.now()
             Order.objects.filter(pk=order.pk).update(partial_agreed_at=now)

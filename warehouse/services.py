@@ -41,13 +41,6 @@ def _require_warehouse(by):
         )
 
 
-def _not_now(order):
-    return order_services.TransitionNotAllowed(
-        _("Order %(number)s is %(status)s: this action is not possible now.")
-        % {"number": order.number, "status": order.get_status_display()}
-    )
-
-
 def main_warehouse() -> Warehouse:
     return Warehouse.objects.get(code="MAIN")
 
@@ -350,7 +343,7 @@ def acknowledge_order(order_id, *, by) -> list[Shortage]:
     with transaction.atomic():
         order = _lock(order_id)
         if order.status != Status.CONFIRMED:
-            raise _not_now(order)
+            raise order_services.not_possible_now(order)
         fulfilment, created = Fulfilment.objects.get_or_create(
             order=order, defaults={"acknowledged_by": by, "acknowledged_at": timezone.now()}
         )
@@ -406,7 +399,7 @@ def picked_quantities(order, round_) -> dict[int, int]:
 
 def _ready_to_pick(order) -> Fulfilment:
     if order.status != Status.CONFIRMED:
-        raise _not_now(order)
+        raise order_services.not_possible_now(order)
     fulfilment = _fulfilment(order)
     if not order.reservations.filter(released_at__isnull=True).exists():
         raise StockError(_("The stock for this order is not reserved yet: check stock first."))
@@ -582,7 +575,7 @@ def report_discrepancy(
 
 def _ready_to_pack(order) -> Fulfilment:
     if order.status != Status.PICKED:
-        raise _not_now(order)
+        raise order_services.not_possible_now(order)
     fulfilment = _fulfilment(order)
     if fulfilment.packed_at is not None:
         raise StockError(_("Order %(number)s is packed already.") % {"number": order.number})
@@ -650,7 +643,7 @@ def review_order(order_id, *, by, passed: bool, notes: str = "") -> Review:
     with transaction.atomic():
         order = _lock(order_id)
         if order.status != Status.PICKED or order.reviewed_at is not None:
-            raise _not_now(order)
+            raise order_services.not_possible_now(order)
         fulfilment = _fulfilment(order)
         if fulfilment.packed_at is None:
             raise StockError(_("Order %(number)s is not packed yet.") % {"number": order.number})
