@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from feedback import services
 from feedback.models import ProblemCase, ProblemPhoto, Receipt, ReceiptMethod
@@ -63,7 +64,8 @@ def test_the_customer_confirms_receipt(client, delivered):
     assert receipt.how == ReceiptMethod.CUSTOMER
     html = client.get(response["Location"], **EN).text
     assert 'id="receipt-confirmed"' in html
-    assert f"receipt confirmed on {receipt.confirmed_at:%Y-%m-%d}" in html
+    # The page speaks the business's date (Asia/Shanghai), not the UTC timestamp's.
+    assert f"receipt confirmed on {timezone.localtime(receipt.confirmed_at):%Y-%m-%d}" in html
     assert 'id="confirm-receipt"' not in html
     assert "The customer confirmed receipt" in html  # on the public timeline
     assert "Thank you! We have noted that you received your order." in html
