@@ -5,17 +5,19 @@ Celery broker on the filesystem. Production sets DEBUG=False, SECRET_KEY, DATABA
 (PostgreSQL) and CELERY_BROKER_URL (Redis); see docker-compose.yml.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("O2D_VAR_DIR", default=str(BASE_DIR / "var")))
 
 env = environ.Env()
 env.read_env(BASE_DIR / ".env", overwrite=False)
+VAR_DIR = Path(env.str("O2D_VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env.str(
@@ -41,6 +43,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_celery_beat",
     "django_countries",
+    "axes",
     "orders",
     "warehouse",
     "logistics",
@@ -50,6 +53,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A request whose database connection failed answers 503 "try again", not 500.
+    "o2d.middleware.DatabaseFaultMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -59,6 +64,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "o2d.urls"
@@ -110,6 +118,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes watches both sign-in pages (staff and admin): it counts failed attempts
+# only, per account and per client address, and refuses either once it reaches the
+# limit until the cool-off passes or an admin deletes the lockout (Axes > Access
+# attempts). Attempts are stored in the database, so every web worker sees them.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("O2D_LOGIN_FAILURE_LIMIT", default=10)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("O2D_LOGIN_COOLOFF_MINUTES", default=15))
+# A failure while locked out must not prolong the lockout forever (an attacker who
+# keeps guessing would otherwise keep the real user out).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "o2d.views.locked_out"
+AXES_USERNAME_CALLABLE = "o2d.views.axes_username"
+# Only a proxy of our own may say who the client is (see BEHIND_TLS_PROXY below).
+AXES_CLIENT_IP_CALLABLE = "o2d.proxy.remote_addr"
+if env.bool("BEHIND_TLS_PROXY", default=False):
+    AXES_CLIENT_IP_CALLABLE = "o2d.proxy.client_ip"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -166,6 +194,20 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "redis+socket://")):
+    # Redis hands a message that a worker took but never acknowledged to another worker
+    # after this many seconds. Tasks are acknowledged late, so the task of a worker that
+    # died is run again; the default of an hour would leave it waiting that long. It
+    # must exceed the longest task (an email send is cut off after 90 s) and the longest
+    # countdown (email retries wait at most 5 minutes, and Redis counts a task waiting
+    # for its countdown as unacknowledged), or a task would run twice while it is
+    # still running or waiting. Emails survive that anyway (they are claimed).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)
+    }
+# An unsent email nobody is sending is queued again by the deadline sweep (every minute)
+# once it is this old (seconds): the broker was down, or its worker died.
+O2D_EMAIL_REQUEUE_AFTER_SECONDS = env.int("O2D_EMAIL_REQUEUE_AFTER_SECONDS", default=120)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery" / "queue"
     _processed_dir = VAR_DIR / "celery" / "processed"
@@ -176,6 +218,24 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
+
+# Content-Security-Policy on every response (django-csp): scripts, styles, images and
+# fonts from this site only; no inline script or style (the pages have none; htmx is
+# told not to inject its indicator style), no plugins, no framing, forms post here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
@@ -213,8 +273,6 @@ O2D_ONLINE_ORDER_RATE = env.str("O2D_ONLINE_ORDER_RATE", default="10/10m")
 O2D_LOOKUP_RATE = env.str("O2D_LOOKUP_RATE", default="10/10m")
 # Receipt answers and problem reports from the status page, per client address.
 O2D_RECEIPT_RATE = env.str("O2D_RECEIPT_RATE", default="20/10m")
-# Staff sign-in attempts per client address.
-O2D_LOGIN_RATE = env.str("O2D_LOGIN_RATE", default="20/10m")
 if env.bool("BEHIND_TLS_PROXY", default=False):
     # The proxy appends the client address last; earlier entries may be forged.
     RATELIMIT_IP_META_KEY = "o2d.proxy.client_ip"
