@@ -61,5 +61,6 @@ ENV DEBUG=False \
 USER o2d:o2d
 EXPOSE 8000
 
-# gunicorn takes its number of workers from WEB_CONCURRENCY; "-" logs to stdout.
-CMD ["gunicorn", "o2d.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--error-logfile", "-"]
+# gunicorn's settings (bind, logs, no Server header) are in o2d/gunicorn_conf.py; it
+# takes its number of workers from WEB_CONCURRENCY.
+CMD ["gunicorn", "-c", "python:o2d.gunicorn_conf", "o2d.wsgi"]

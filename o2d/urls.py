@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -6,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from orders import views as order_views
 
-from .views import ThrottledLoginView
+from .views import StaffLoginView
 
 admin.site.site_header = _("O2D administration")
 admin.site.site_title = _("O2D admin")
@@ -15,7 +14,7 @@ admin.site.index_title = _("Process, carriers, schedules and texts")
 urlpatterns = [
     path("", order_views.home, name="home"),
     path("healthz", order_views.healthz, name="healthz"),
-    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
+    path("accounts/login/", StaffLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("orders.urls")),
@@ -26,7 +25,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files (order evidence, problem photos) are never served from MEDIA_URL, not
+# even in development: the order's page and the case's page serve them to staff with
+# the right role (orders.views.document, feedback.views.photo).
