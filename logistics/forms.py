@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from orders.validators import check_tracking_time
+
 from .models import EventType, Resolution
 
 
@@ -45,6 +47,9 @@ class ShipForm(forms.Form):
 
 
 class EventForm(forms.Form):
+    """A tracking event entered by Logistics; with ``shipment``, its time must lie
+    between the hand-over to the carrier and now (see orders.validators)."""
+
     type = forms.ChoiceField(label=_("What happened"), choices=EventType.choices)
     happened_at = forms.DateTimeField(
         label=_("When"),
@@ -54,6 +59,17 @@ class EventForm(forms.Form):
     )
     location = forms.CharField(label=_("Where"), max_length=120, required=False)
     description = forms.CharField(label=_("Details"), max_length=300, required=False)
+
+    def __init__(self, *args, shipment=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shipment = shipment
+
+    def clean_happened_at(self):
+        value = self.cleaned_data.get("happened_at")
+        if value is not None:
+            shipped_at = self.shipment.shipped_at if self.shipment is not None else None
+            check_tracking_time(value, shipped_at=shipped_at)
+        return value
 
 
 class ResolveForm(forms.Form):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -22,6 +23,7 @@ from orders.models import (
     Status,
     StepCode,
 )
+from orders.validators import check_tracking_time
 from warehouse import services as warehouse
 from warehouse.models import Fulfilment, Package
 
@@ -315,13 +317,19 @@ def record_event(
 
     The shipment's status follows; a problem opens an exception (owner, due time) and
     tells the customer at once; when every shipment of the order is delivered, the
-    order becomes delivered.
+    order becomes delivered. Raises ShippingError for an unknown event type or a time
+    no event can have (in the future, or before EARLIEST_TIME: orders.validators); the
+    pages and the webhook also check the time against the shipment's hand-over.
     """
     if type not in EventType.values:
         raise ShippingError(_("Unknown tracking event."))
     if by is not None:
         _require_logistics(by)
     happened_at = happened_at or timezone.now()
+    try:
+        check_tracking_time(happened_at)
+    except ValidationError as error:
+        raise ShippingError(error.messages[0]) from None
     carrier_event_id = (carrier_event_id or "")[:100]
     with transaction.atomic():
         shipment = (

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
@@ -7,7 +8,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from modeltranslation.admin import TranslationAdmin
 
-from . import services
+from . import services, validators
 from .forms import TransitionForm
 from .models import (
     Address,
@@ -156,11 +157,23 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
     change_form_template = "admin/orders/order/change_form.html"
     list_display = ["number", "status", "channel", "customer", "placed_at", "total", "currency"]
     list_filter = ["status", "channel", "placed_at", "salesperson"]
-    search_fields = ["number", "customer__name", "customer__phone", "delivery_phone"]
+    search_fields = [
+        "number",
+        "customer__name",
+        "customer__phone",
+        "contact_name",
+        "contact_phone",
+        "contact_email",
+        "delivery_phone",
+    ]
     date_hierarchy = "placed_at"
     list_select_related = ["customer"]
     fieldsets = [
         (None, {"fields": ["number", "status", "channel", "placed_at", "customer", "salesperson"]}),
+        (
+            gettext_lazy("Contact (as typed with the order; its emails go here)"),
+            {"fields": ["contact_name", "contact_phone", "contact_email", "contact_language"]},
+        ),
         (
             gettext_lazy("Delivery"),
             {"fields": services.CHANGEABLE_FIELDS},
@@ -240,7 +253,7 @@ class OrderAdmin(NoDeleteMixin, admin.ModelAdmin):
 def _admin_transition(request, order):
     form = TransitionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("The request was incomplete. Nothing was done."))
+        messages.error(request, form.problem())
         return redirect(reverse("admin:orders_order_change", args=[order.pk]))
     try:
         services.perform_action(
@@ -282,8 +295,22 @@ class StepChannelTargetInline(admin.TabularInline):
     extra = 0
 
 
+class FollowUpForm(forms.ModelForm):
+    class Meta:
+        model = FollowUp
+        fields = ["assignee", "due_at"]
+
+    def clean_due_at(self):
+        value = self.cleaned_data.get("due_at")
+        # A due time set here must be sane; one already stored may stay as it is.
+        if value is not None and "due_at" in self.changed_data:
+            validators.check_due_time(value)
+        return value
+
+
 @admin.register(FollowUp)
 class FollowUpAdmin(NoDeleteMixin, admin.ModelAdmin):
+    form = FollowUpForm
     list_display = ["order", "step", "assignee", "due_at", "done_at", "escalated_at"]
     list_filter = ["step", "done_at", "escalated_at", "assignee"]
     search_fields = ["order__number", "order__customer__name"]

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = _("Orders")
+
+    def ready(self):
+        from django.db.backends.signals import connection_created
+
+        from . import db_dates
+
+        # Absurd dates already stored are read as the nearest showable ones (see db_dates).
+        connection_created.connect(db_dates.install, dispatch_uid="orders.db_dates")

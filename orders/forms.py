@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from . import validators
 from .models import Channel, DeliveryWindow, Product, Status, VerificationMethod
 from .services import Attachment as services_attachment
 
@@ -13,6 +14,29 @@ TOKEN_ERRORS = {
     "required": _("This form has expired. Please reload the page and try again."),
     "invalid": _("This form has expired. Please reload the page and try again."),
 }
+
+
+class SearchField(forms.CharField):
+    """Text typed into a search box or sent in a query string. Like every CharField it
+    refuses a NUL character, which PostgreSQL cannot compare: the page answers 400
+    with the message instead of a 500. A value longer than ``max_length`` is cut, not
+    refused: a search box that finds nothing is enough of an answer to junk."""
+
+    def __init__(self, *, max_length, **kwargs):
+        self.cut_at = max_length
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        return super().to_python(value)[: self.cut_at]
+
+
+class CustomerLookupForm(forms.Form):
+    """What Sales has typed so far into the staff order form, to offer existing customers."""
+
+    customer_phone = SearchField(label=_("Customer phone"), max_length=40)
+    customer_email = SearchField(label=_("Customer email"), max_length=200)
+    customer_name = SearchField(label=_("Customer name"), max_length=120)
 
 
 class OrderFilterForm(forms.Form):
@@ -24,10 +48,16 @@ class OrderFilterForm(forms.Form):
         label=_("Channel"), required=False, choices=[("", _("All channels")), *Channel.choices]
     )
     date_from = forms.DateField(
-        label=_("Placed from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Placed from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validators.check_search_date],
     )
     date_to = forms.DateField(
-        label=_("Placed to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Placed to"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validators.check_search_date],
     )
 
     def clean(self):
@@ -47,6 +77,7 @@ class TransitionForm(forms.Form):
         label=_("Promised delivery date"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validators.check_promised_date],
     )
     method = forms.ChoiceField(
         label=_("Confirmed by"),
@@ -57,6 +88,13 @@ class TransitionForm(forms.Form):
         ],
     )
     agreed = forms.CharField(label=_("What was agreed"), required=False, max_length=2000)
+
+    def problem(self) -> str:
+        """What to tell the user when the form is invalid: a date they can correct, or
+        that the request was incomplete (the other fields are not typed by people)."""
+        if self.errors.get("promised_date"):
+            return self.errors["promised_date"][0]
+        return str(_("The request was incomplete. Nothing was done."))
 
     def action_fields(self):
         data = self.cleaned_data
@@ -86,7 +124,9 @@ class NewDateForm(forms.Form):
     """Sales records the new delivery date agreed with the customer (e.g. after a shortage)."""
 
     date = forms.DateField(
-        label=_("New delivery date"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("New delivery date"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validators.check_promised_date],
     )
     method = forms.ChoiceField(
         label=_("Agreed by"),
@@ -109,6 +149,17 @@ class CommentForm(forms.Form):
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": _("A comment cannot be empty.")},
+    )
+
+
+class PartialDeliveryForm(forms.Form):
+    """Sales records that the customer takes the available goods first."""
+
+    note = forms.CharField(
+        label=_("What the customer said"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
@@ -150,6 +201,13 @@ class DeliveryForm(forms.Form):
 
     def clean_recipient_phone(self):
         return self._phone("recipient_phone")
+
+    def clean_requested_date(self):
+        value = self.cleaned_data.get("requested_date")
+        # A date already on the order may stay as it is, even once it has passed.
+        if value and value != self.initial.get("requested_date"):
+            validators.check_delivery_date(value)
+        return value
 
     def as_order_fields(self, default_name="", default_phone="") -> dict:
         """The cleaned values under the Order's field names."""
@@ -306,8 +364,11 @@ class BaseLineFormSet(forms.BaseFormSet):
             raise forms.ValidationError(_("An order needs at least one line."))
 
 
+# absolute_max: a post claiming more lines is refused without building them. Django's
+# default (max_num + 1,000) made a forged lines-TOTAL_FORMS cost seconds per request,
+# each of the 1,030 line forms rendering its own product list.
 LineFormSet = forms.formset_factory(
-    LineForm, formset=BaseLineFormSet, extra=4, max_num=30, validate_max=True
+    LineForm, formset=BaseLineFormSet, extra=4, max_num=30, validate_max=True, absolute_max=30
 )
 
 
@@ -394,11 +455,9 @@ class OnlineOrderForm(forms.Form):
         return ""
 
     def clean_requested_date(self):
-        from django.utils import timezone
-
         value = self.cleaned_data.get("requested_date")
-        if value and value < timezone.localdate():
-            raise forms.ValidationError(_("The delivery date cannot be in the past."))
+        if value:
+            validators.check_delivery_date(value)
         return value
 
     def clean(self):

@@ -301,22 +301,25 @@ class Command(BaseCommand):
             packages = logistics.unshipped_packages(order)
             best = logistics.carrier_options(order, packages)[0]
             shipment = logistics.ship(order.pk, by=users["logistics"], service_id=best.service.pk)
-            logistics.record_event(
-                shipment.pk,
-                type="in_transit",
-                happened_at=at + timedelta(hours=3),
-                location="上海分拨中心",
-                carrier_event_id=f"demo-{shipment.pk}-1",
-            )
-            if i % 4 == 1:
+            # Each event is recorded when it happens: the service refuses future times.
+            with clock_at(at + timedelta(hours=3)):
                 logistics.record_event(
                     shipment.pk,
-                    type="delayed",
-                    happened_at=at + timedelta(hours=9),
-                    location="杭州转运中心",
-                    description="天气原因延误",
-                    carrier_event_id=f"demo-{shipment.pk}-2",
+                    type="in_transit",
+                    happened_at=at + timedelta(hours=3),
+                    location="上海分拨中心",
+                    carrier_event_id=f"demo-{shipment.pk}-1",
                 )
+            if i % 4 == 1:
+                with clock_at(at + timedelta(hours=9)):
+                    logistics.record_event(
+                        shipment.pk,
+                        type="delayed",
+                        happened_at=at + timedelta(hours=9),
+                        location="杭州转运中心",
+                        description="天气原因延误",
+                        carrier_event_id=f"demo-{shipment.pk}-2",
+                    )
             return
         for shipment in order.shipments.all():
             for step, (kind, hours) in enumerate((("out_for_delivery", -4), ("delivered", 0))):
