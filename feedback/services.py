@@ -163,7 +163,7 @@ def send_receipt_reminders(now=None) -> int:
     sent = 0
     candidates = (
         awaiting_receipt(now, limit=remind_after)
-        .filter(customer__email__gt="")
+        .filter(contact_email__gt="")
         .exclude(notifications__kind=NotificationKind.RECEIPT_REMINDER)
         .values_list("pk", flat=True)
     )

@@ -165,6 +165,15 @@ class Order(ConcurrentTransitionMixin, models.Model):
         related_name="orders_sold",
         verbose_name=_("salesperson"),
     )
+    # The contact details typed with this order belong to it: its emails go to this
+    # address and greet this name, whichever customer the order is filed under (an
+    # earlier customer with the same phone may be someone else; Sales decides).
+    contact_name = models.CharField(_("contact name"), max_length=120, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    contact_language = models.CharField(
+        _("contact language"), max_length=10, choices=LANGUAGE_CHOICES, blank=True
+    )
     # The delivery address is copied onto the order so later edits of the
     # customer's address book never change where a placed order goes.
     delivery_recipient = models.CharField(_("recipient"), max_length=120)
@@ -510,6 +519,12 @@ class OrderEvent(models.Model):
             return Status(self.to_status).label
         if self.code == "verified":
             return gettext("Contact and address checked")
+        if self.code == "customer_linked":
+            return gettext(
+                "Filed under the existing customer %(name)s (no. %(customer)s) after checking"
+            ) % {"name": self.data.get("name", ""), "customer": self.data.get("customer", "")}
+        if self.code == "customer_kept_separate":
+            return gettext("Checked: not the same person as the possible matches, kept separate")
         if self.code == "callback_requested":
             return gettext("The customer asked to be called back")
         if self.code == "changed":
@@ -880,13 +895,17 @@ class Notification(models.Model):
     # the delivery promise they announce); empty for once-only kinds.
     key = models.CharField(_("key"), max_length=60, blank=True, default="")
     to = models.EmailField(_("to"))
-    # Empty: the customer's language.
+    # Empty: the language of the order's contact (as typed with the order).
     language = models.CharField(_("language"), max_length=10, blank=True, default="")
     # What the email needs beyond the order (e.g. the tracking link), from the app that sent it.
     data = models.JSONField(_("data"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # A worker's claim on the next send: until then no one else starts one, so a send
+    # in flight (or a retry waiting after an SMTP error) is never doubled; the claim of
+    # a worker that died runs out and is taken over (orders.emails.deliver).
+    claimed_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
 
     class Meta:

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from .clock import annotate_due_at, attach_clocks, steps_by_code
-from .models import OPEN_STATUSES, Order, OrderEvent, Status
+from .models import OPEN_STATUSES, Order, OrderEvent, Status, format_address
 
 
 def order_search(*, q="", status="", channel="", date_from=None, date_to=None):
@@ -21,6 +21,8 @@ def order_search(*, q="", status="", channel="", date_from=None, date_to=None):
             Q(number__icontains=q)
             | Q(customer__name__icontains=q)
             | Q(customer__phone__icontains=q)
+            | Q(contact_name__icontains=q)
+            | Q(contact_phone__icontains=q)
             | Q(delivery_phone__icontains=q)
             | Q(delivery_recipient__icontains=q)
         )
@@ -232,6 +234,53 @@ def matching_customers(*, phone="", email="", name="", limit=5):
     return customers
 
 
+def possible_customer_filter(order: Order) -> Q:
+    """Customers who may be the person who placed ``order``: the same phone number or
+    the same email (ignoring case) as typed with the order."""
+    query = Q(phone=order.contact_phone) if order.contact_phone else Q(pk__in=[])
+    if order.contact_email:
+        query |= Q(email__iexact=order.contact_email)
+    return query
+
+
+def possible_customers(order: Order, limit=10) -> list:
+    """Other customers sharing the order's phone or email, for Sales to compare side by
+    side with the order's contact details at verification (oldest first). Each has
+    ``order_count``, ``last_address``, ``same_phone``, ``same_email`` and ``same_name``.
+    Two queries, however many matches."""
+    from django.db.models import OuterRef, Subquery
+
+    from .models import Customer
+
+    last = Order.objects.filter(customer=OuterRef("pk")).order_by("-placed_at", "-pk")
+    customers = list(
+        Customer.objects.filter(possible_customer_filter(order))
+        .exclude(pk=order.customer_id)
+        .annotate(
+            order_count=Count("orders"),
+            last_province=Subquery(last.values("delivery_province")[:1]),
+            last_city=Subquery(last.values("delivery_city")[:1]),
+            last_district=Subquery(last.values("delivery_district")[:1]),
+            last_street=Subquery(last.values("delivery_street")[:1]),
+        )
+        .order_by("pk")[:limit]
+    )
+    name = " ".join(order.contact_name.split()).casefold()
+    for customer in customers:
+        customer.last_address = format_address(
+            customer.last_province or "",
+            customer.last_city or "",
+            customer.last_district or "",
+            customer.last_street or "",
+        )
+        customer.same_phone = customer.phone == order.contact_phone
+        customer.same_email = bool(order.contact_email) and (
+            customer.email.lower() == order.contact_email.lower()
+        )
+        customer.same_name = " ".join(customer.name.split()).casefold() == name
+    return customers
+
+
 # ---------------------------------------------------------------------------
 # The customer's view: lookup, tracking, delivery change requests
 
@@ -255,22 +304,22 @@ def _lookup_contact(raw: str) -> tuple[str, str]:
 
 
 def order_for_lookup(number: str, contact: str) -> Order | None:
-    """The order with ``number`` whose customer email or phone, or delivery phone, is
-    ``contact``; else None, whether the order does not exist or the contact does not
-    match. Both paths do the same work: one query by number and the same three
-    constant-time comparisons, so neither the answer nor its timing tells them apart.
+    """The order with ``number`` whose contact email or phone (as typed with the order,
+    not an earlier customer's) or delivery phone is ``contact``; else None, whether
+    the order does not exist or the contact does not match. Both paths do the same
+    work: one query by number and the same three constant-time comparisons, so
+    neither the answer nor its timing tells them apart.
     """
     email, phone = _lookup_contact(contact)
     order = (
-        Order.objects.select_related("customer")
         # The state machine reads the status when an order is loaded.
-        .only(
+        Order.objects.only(
             "number",
             "status",
             "public_token",
             "delivery_phone",
-            "customer__email",
-            "customer__phone",
+            "contact_email",
+            "contact_phone",
         )
         .filter(number=(number or "").strip())
         .first()
@@ -278,8 +327,8 @@ def order_for_lookup(number: str, contact: str) -> Order | None:
     if order is None:
         known_email = known_phone = delivery_phone = _NO_SUCH_CONTACT
     else:
-        known_email = (order.customer.email or _NO_SUCH_CONTACT).lower()
-        known_phone = order.customer.phone or _NO_SUCH_CONTACT
+        known_email = (order.contact_email or _NO_SUCH_CONTACT).lower()
+        known_phone = order.contact_phone or _NO_SUCH_CONTACT
         delivery_phone = order.delivery_phone or _NO_SUCH_CONTACT
     given_email = email or "\x00"
     given_phone = phone or "\x00"

@@ -6,6 +6,7 @@ transition, save, write the timeline event, and only after commit do anything th
 leaves the database (signals to other apps, emails, tasks).
 """
 
+import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -125,30 +126,61 @@ class DeliveryDetails:
     country: str = "CN"
 
 
-def find_or_create_customer(*, name, phone, email="", language=None) -> Customer:
-    """The customer with this phone (E.164) or, failing that, this email; else a new one.
-
-    Reusing an existing customer keeps one history per person instead of duplicates.
-    """
-    customer = Customer.objects.filter(phone=phone).order_by("pk").first()
-    if customer is None and email:
-        customer = Customer.objects.filter(email__iexact=email).order_by("pk").first()
-    if customer is None:
-        customer = Customer.objects.create(
-            name=name, phone=phone, email=email, language=language or settings.LANGUAGE_CODE
-        )
-    elif email and not customer.email:
-        customer.email = email
-        customer.save(update_fields=["email"])
-    return customer
-
-
 @dataclass(frozen=True)
 class ContactDetails:
     name: str
     phone: str
     email: str = ""
     language: str = ""
+
+
+def _same_name(a: str, b: str) -> bool:
+    """Names compared as people write them: case and spacing do not matter."""
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def _lock_phone_number(phone: str) -> None:
+    """Hold a PostgreSQL advisory lock on ``phone`` until the caller's transaction ends.
+
+    Concurrent first orders from one new person then look for their customer one after
+    the other, and only the first creates it. The key is a stable 64-bit hash of the
+    number (Python's ``hash`` differs between processes). SQLite needs no lock: it
+    takes its write lock when a transaction starts (``transaction_mode`` IMMEDIATE in
+    the settings), which already serialises placements.
+    """
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.blake2b(f"o2d.customer.phone:{phone}".encode(), digest_size=8).digest()
+    key = int.from_bytes(digest, "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def find_or_create_customer(*, name, phone, email="", language=None) -> Customer:
+    """The customer who is certainly the person placing this order, else a new one.
+
+    An existing customer is reused only when the phone (E.164), the email (ignoring
+    case; both empty counts as the same) and the name (ignoring case and spacing) are
+    all the same. A shared phone or email alone proves nothing: families and offices
+    share them, numbers are reassigned, and anyone can type someone else's. Such
+    possible matches are shown to Sales at verification
+    (``selectors.possible_customers``), who may file the order under one of them
+    (``link_order_to_customer``). An existing customer is never changed here.
+
+    Locks the phone number until the caller's transaction ends (``_lock_phone_number``),
+    so concurrent first orders from one new person create one customer.
+    """
+    name = " ".join((name or "").split())
+    email = (email or "").strip()
+    with transaction.atomic():
+        _lock_phone_number(phone)
+        candidates = Customer.objects.filter(phone=phone, email__iexact=email).order_by("pk")
+        for candidate in candidates:
+            if _same_name(candidate.name, name):
+                return candidate
+        return Customer.objects.create(
+            name=name, phone=phone, email=email, language=language or settings.LANGUAGE_CODE
+        )
 
 
 @dataclass(frozen=True)
@@ -163,9 +195,10 @@ def submit_order(
 ):
     """Place an order from a form submission, exactly once per ``idempotency_key``.
 
-    Finds or creates the customer and places the order in one transaction. A second
-    submission with the same key (double click, refresh, retry, or a concurrent
-    request) returns the first order. Returns ``(order, created)``.
+    Finds or creates the customer (``find_or_create_customer``) and places the order,
+    with the contact details as typed, in one transaction. A second submission with
+    the same key (double click, refresh, retry, or a concurrent request) returns the
+    first order. Returns ``(order, created)``.
     """
     existing = Order.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
@@ -179,7 +212,11 @@ def submit_order(
                 language=contact.language,
             )
             order = place_order(
-                customer=customer, idempotency_key=idempotency_key, by=by, **order_fields
+                customer=customer,
+                contact=contact,
+                idempotency_key=idempotency_key,
+                by=by,
+                **order_fields,
             )
             for attachment in attachments:
                 OrderDocument.objects.create(
@@ -206,6 +243,7 @@ def place_order(
     channel: str,
     lines: list[LineRequest],
     delivery: DeliveryDetails,
+    contact: ContactDetails | None = None,
     by=None,
     salesperson=None,
     requested_date=None,
@@ -215,6 +253,8 @@ def place_order(
 ) -> Order:
     """Create an order in state *placed* with its lines, number and first timeline event.
 
+    ``contact`` (name, phone, email, language as typed with the order) is kept on the
+    order: its emails go there. Without it, the customer's details on file are copied.
     Locks the day's order-number counter until commit. Raises OrderActionError when
     there are no lines, a product is inactive or a quantity is out of range.
     """
@@ -231,6 +271,8 @@ def place_order(
             raise OrderActionError(_("Quantities must be between 1 and 100,000."))
     if len({line.product.currency for line in lines}) > 1:
         raise OrderActionError(_("All goods of one order must be priced in the same currency."))
+    if contact is None:
+        contact = ContactDetails(customer.name, customer.phone, customer.email, customer.language)
 
     with transaction.atomic():
         now = timezone.now()
@@ -241,6 +283,10 @@ def place_order(
             placed_at=now,
             step_started_at=now,
             customer=customer,
+            contact_name=" ".join((contact.name or "").split()),
+            contact_phone=contact.phone,
+            contact_email=(contact.email or "").strip(),
+            contact_language=contact.language or customer.language or settings.LANGUAGE_CODE,
             salesperson=salesperson,
             delivery_recipient=delivery.recipient,
             delivery_phone=delivery.phone,
@@ -829,6 +875,72 @@ def verify_order(order_id, *, by, contact=False, address=False, method="", note=
     return order
 
 
+def link_order_to_customer(order_id, customer_id, *, by) -> Order:
+    """Sales files the order under an existing customer, after checking (usually by
+    phone) that the person who placed it is that customer.
+
+    Only a possible match may be chosen: a customer with the order's contact phone or
+    email (``selectors.possible_customer_filter``). The order's own contact details
+    (name, phone, email, language), where its emails go, stay as they were typed, and
+    no customer row is changed or merged: the customer the order was filed under at
+    placement stays, without this order, and can be chosen again to undo. Writes a
+    "customer_linked" timeline event (who, from which customer to which).
+
+    Locks the order. Raises TransitionForbidden for other roles, TransitionNotAllowed
+    once the order is confirmed or cancelled, OrderActionError for a customer that is
+    not a possible match.
+    """
+    from .selectors import possible_customer_filter
+
+    _require_sales(by, _("Your role may not change whom an order is filed under."))
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status != Status.PLACED:
+            raise TransitionNotAllowed(
+                _("Only orders waiting for confirmation can be filed under another customer.")
+            )
+        customer = Customer.objects.filter(possible_customer_filter(order), pk=customer_id).first()
+        if customer is None:
+            raise OrderActionError(
+                _("This customer has neither the phone number nor the email of this order.")
+            )
+        if customer.pk == order.customer_id:
+            return order
+        previous = order.customer_id
+        order.customer = customer
+        order.save(update_fields=["customer"])
+        OrderEvent.objects.create(
+            order=order,
+            actor=by,
+            kind=EventKind.SYSTEM,
+            code="customer_linked",
+            data={"customer": customer.pk, "name": customer.name, "previous": previous},
+        )
+    return order
+
+
+def keep_order_separate(order_id, *, by) -> Order:
+    """Sales records that the person who placed the order is none of the customers
+    sharing its phone or email: the order stays filed under its own customer. Writes a
+    "customer_kept_separate" timeline event. Locks the order; raises like
+    ``link_order_to_customer``."""
+    _require_sales(by, _("Your role may not change whom an order is filed under."))
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status != Status.PLACED:
+            raise TransitionNotAllowed(
+                _("Only orders waiting for confirmation can be filed under another customer.")
+            )
+        OrderEvent.objects.create(
+            order=order,
+            actor=by,
+            kind=EventKind.SYSTEM,
+            code="customer_kept_separate",
+            data={"customer": order.customer_id},
+        )
+    return order
+
+
 def confirm_by_customer(order_id) -> Order:
     """The customer confirms through the signed link in the order-received email.
 
@@ -881,13 +993,15 @@ def notify_customer(
     order: Order, kind: str, *, new=False, key="", data=None
 ) -> Notification | None:
     """Record an email to the customer in the caller's transaction and send it after
-    commit. Customers without an email address get none; each kind is sent once per
-    ``key`` (``new``: the order was just created, so there can be no earlier one)."""
-    if not order.customer.email:
+    commit. It goes to the email typed with the order (``order.contact_email``), never
+    to an address found on an earlier customer; orders without one get none. Each kind
+    is sent once per ``key`` (``new``: the order was just created, so there can be no
+    earlier one)."""
+    if not order.contact_email:
         return None
     if new:
         notification = Notification.objects.create(
-            order=order, kind=kind, key=key, to=order.customer.email, data=data or {}
+            order=order, kind=kind, key=key, to=order.contact_email, data=data or {}
         )
         created = True
     else:
@@ -895,7 +1009,7 @@ def notify_customer(
             order=order,
             kind=kind,
             key=key,
-            defaults={"to": order.customer.email, "data": data or {}},
+            defaults={"to": order.contact_email, "data": data or {}},
         )
     if created:
         transaction.on_commit(lambda: _enqueue_email(notification.pk))

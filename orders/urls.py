@@ -17,6 +17,7 @@ urlpatterns = [
     path("orders/<order_number:number>/action/", views.order_action, name="order_action"),
     path("orders/<order_number:number>/comment/", views.order_comment, name="order_comment"),
     path("orders/<order_number:number>/verify/", views.order_verify, name="order_verify"),
+    path("orders/<order_number:number>/customer/", views.order_customer, name="order_customer"),
     path("orders/<order_number:number>/new-date/", views.order_new_date, name="order_new_date"),
     path("orders/<order_number:number>/partial/", views.order_partial, name="order_partial"),
     path("orders/<order_number:number>/edit/", views.order_edit, name="order_edit"),

@@ -19,6 +19,7 @@ from .clock import steps_by_code
 from .forms import (
     ChangeDecisionForm,
     CommentForm,
+    CustomerLookupForm,
     DeliveryChangeForm,
     DeliveryForm,
     LineFormSet,
@@ -26,6 +27,7 @@ from .forms import (
     NewDateForm,
     OnlineOrderForm,
     OrderFilterForm,
+    PartialDeliveryForm,
     StaffOrderForm,
     TransitionForm,
     VerifyForm,
@@ -221,6 +223,10 @@ def render_detail(
         "can_verify": order.status == Status.PLACED
         and request.user.has_perm("orders.confirm_order"),
         "verify_form": VerifyForm(),
+        # Other customers with this order's phone or email: Sales decides at verification.
+        "possible_customers": selectors.possible_customers(order)
+        if order.status == Status.PLACED
+        else [],
         "proposed_date": services.proposed_delivery_date(order),
         "promises": order.promises.select_related("by"),
         "can_reschedule": order.status in (Status.CONFIRMED, Status.BACKORDERED, Status.PICKED)
@@ -265,7 +271,7 @@ def order_action(request, number):
     order = get_object_or_404(Order, number=number)
     form = TransitionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("The request was incomplete. Nothing was done."))
+        messages.error(request, form.problem())
         return render_detail(request, number, status=400)
     try:
         services.perform_action(
@@ -291,10 +297,13 @@ def order_action(request, number):
 @sales_required
 def customer_lookup(request):
     """htmx partial for the staff order form: existing customers matching what was typed."""
+    form = CustomerLookupForm(request.GET)
+    if not form.is_valid():
+        return render(request, "orders/_customer_match.html", {"form": form}, status=400)
     customers = selectors.matching_customers(
-        phone=request.GET.get("customer_phone", "")[:40],
-        email=request.GET.get("customer_email", "")[:200],
-        name=request.GET.get("customer_name", "")[:120],
+        phone=form.cleaned_data["customer_phone"],
+        email=form.cleaned_data["customer_email"],
+        name=form.cleaned_data["customer_name"],
     )
     return render(request, "orders/_customer_match.html", {"customers": customers})
 
@@ -323,7 +332,10 @@ def order_edit(request, number):
                         for line in lines.cleaned_data
                         if line.get("product")
                     ],
-                    fields=form.as_order_fields(order.customer.name, order.customer.phone),
+                    fields=form.as_order_fields(
+                        order.contact_name or order.customer.name,
+                        order.contact_phone or order.customer.phone,
+                    ),
                 )
             except services.OrderActionError as error:
                 messages.error(request, error.message)
@@ -360,15 +372,41 @@ def order_verify(request, number):
 
 @require_POST
 @sales_required
+def order_customer(request, number):
+    """Sales files the order under one of its possible customers (same phone or email),
+    or records that it is none of them. The order's contact details stay as typed."""
+    order = get_object_or_404(Order, number=number)
+    choice = request.POST.get("customer", "")
+    try:
+        if choice == "separate":
+            services.keep_order_separate(order.pk, by=request.user)
+        # isascii: "²" and other Unicode digits pass isdigit() but int() refuses them.
+        elif choice.isascii() and choice.isdigit() and len(choice) <= 18:
+            services.link_order_to_customer(order.pk, int(choice), by=request.user)
+        else:
+            raise services.OrderActionError(_("Choose a customer, or keep the order separate."))
+    except services.OrderActionError as error:
+        messages.error(request, error.message)
+        return render_detail(request, number, status=error_status(error))
+    if choice == "separate":
+        messages.success(request, _("Recorded: this order stays with its own customer."))
+    else:
+        messages.success(request, _("The order is now filed under the chosen customer."))
+    return redirect(f"{order.get_absolute_url()}#customer-matches")
+
+
+@require_POST
+@sales_required
 def order_partial(request, number):
     """Sales records that the customer takes the available goods first."""
     order = get_object_or_404(Order, number=number)
-    note = (request.POST.get("note") or "").strip()
-    if len(note) > 2000:
-        messages.error(request, _("A note can have at most %(max)d characters.") % {"max": 2000})
+    form = PartialDeliveryForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors["note"]:
+            messages.error(request, error)
         return render_detail(request, number, status=400)
     try:
-        services.agree_partial_delivery(order.pk, by=request.user, note=note)
+        services.agree_partial_delivery(order.pk, by=request.user, note=form.cleaned_data["note"])
     except services.OrderActionError as error:
         messages.error(request, error.message)
         return render_detail(request, number, status=error_status(error))
@@ -683,16 +721,35 @@ def online_order(request):
     except services.OrderActionError as error:
         messages.error(request, error.message)
         return render(request, "orders/online_order.html", {"form": form}, status=400)
+    _remember_placed_order(request, order)
     return redirect("online_order_received", number=order.number, token=order.public_token)
 
 
+# The orders this browser session placed: only it sees their full details on the
+# thank-you page. The link alone (it is printed in the label's QR code and sent by
+# email) shows no more than the public status page.
+PLACED_ORDERS_SESSION_KEY = "o2d_placed_orders"
+PLACED_ORDERS_KEPT = 10
+
+
+def _remember_placed_order(request, order):
+    placed = [pk for pk in request.session.get(PLACED_ORDERS_SESSION_KEY, []) if pk != order.pk]
+    request.session[PLACED_ORDERS_SESSION_KEY] = [*placed[-(PLACED_ORDERS_KEPT - 1) :], order.pk]
+
+
 def online_order_received(request, number, token):
+    """The thank-you page after an online order. The session that placed the order sees
+    the full details; anyone else with the link sees only what the status page shows
+    (a masked first name, the city, the goods)."""
     order = selectors.order_for_public(number, token)
+    placed_here = order.pk in request.session.get(PLACED_ORDERS_SESSION_KEY, [])
     response = render(
         request,
         "orders/online_order_received.html",
         {
             "order": order,
+            "placed_here": placed_here,
+            "first_name": selectors.masked_first_name(order.delivery_recipient),
             "lines": order.lines.all(),
             "status_url": settings.SITE_URL.rstrip("/") + order.get_public_url(),
         },

@@ -180,11 +180,22 @@ def test_sales_enters_a_phone_order(sales_client, users):
 
 
 @pytest.mark.django_db
-def test_existing_customer_with_same_phone_is_reused(sales_client):
-    existing = CustomerFactory(phone="+8613912345678", name="李雷")
+def test_existing_customer_with_same_phone_email_and_name_is_reused(sales_client):
+    existing = CustomerFactory(phone="+8613912345678", name="李雷", email="LiLei@example.cn")
     sales_client.post("/orders/new/", order_form(ProductFactory()))
     assert Customer.objects.count() == 1
     assert Order.objects.get().customer == existing
+
+
+@pytest.mark.django_db
+def test_same_phone_with_another_email_is_a_new_customer(sales_client):
+    # Only the phone matches: Sales decides at verification (tests/reliability).
+    existing = CustomerFactory(phone="+8613912345678", name="李雷", email="old@example.cn")
+    sales_client.post("/orders/new/", order_form(ProductFactory()))
+    order = Order.objects.get()
+    assert Customer.objects.count() == 2
+    assert order.customer != existing
+    assert order.contact_email == "lilei@example.cn"
 
 
 @pytest.mark.django_db
