@@ -5,6 +5,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.db import connection
 from django.test import Client
@@ -237,9 +238,11 @@ def test_smtp_failure_keeps_the_order_and_the_email_for_a_retry(client, tea, set
     assert notification.attempts == 1
     assert "Connection" in notification.last_error
     assert Order.objects.count() == 1
-    # The retry after the outage succeeds.
+    # Nothing re-sends it before its retry is due; the retry after the outage succeeds.
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert emails.deliver(notification.pk) is True
+    assert emails.deliver(notification.pk) is False
+    with time_machine.travel(timezone.now() + timedelta(seconds=emails.retry_delay(1) + 1)):
+        assert emails.deliver(notification.pk) is True
     notification.refresh_from_db()
     assert notification.sent_at is not None
     assert notification.last_error == ""
