@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from orders.forms import SearchField
+
 from .models import DiscrepancyKind, Package
 
 
@@ -50,10 +52,14 @@ class ReviewForm(forms.Form):
         return data
 
 
+class StockSearchForm(forms.Form):
+    q = SearchField(label=_("SKU, product or bin"), max_length=60)
+
+
 class BatchPickForm(forms.Form):
     """Which orders go on a batch pick list: numbers, or every acknowledged order."""
 
-    orders = forms.CharField(required=False, max_length=2000)
+    orders = forms.CharField(label=_("Order numbers"), required=False, max_length=2000)
 
     def numbers(self) -> list[str]:
         raw = self.cleaned_data.get("orders") or ""

@@ -27,6 +27,7 @@ from .forms import (
     ReviewForm,
     ScanForm,
     StockChangeForm,
+    StockSearchForm,
 )
 from .models import Fulfilment, StockItem
 
@@ -285,12 +286,20 @@ def pick_list(request, number):
 def batch_pick_list(request):
     """A printable pick list across orders (the given ones, or every order to pick)."""
     form = BatchPickForm(request.GET)
-    form.is_valid()
+    if not form.is_valid():
+        # Not every order: a list nobody asked for would be picked.
+        return render(
+            request,
+            "warehouse/batch_pick_list.html",
+            {"form": form, "orders": [], "rows": [], "printed_at": timezone.now()},
+            status=400,
+        )
     orders = selectors.orders_to_pick(form.numbers())
     return render(
         request,
         "warehouse/batch_pick_list.html",
         {
+            "form": form,
             "orders": orders,
             "rows": selectors.batch_pick_list(orders),
             "printed_at": timezone.now(),
@@ -330,11 +339,13 @@ def labels(request, number):
 
 @warehouse_required
 def stock(request, *, status=200, form=None, failed_pk=None):
-    query = (request.GET.get("q") or "").strip()[:60]
+    search = StockSearchForm(request.GET)
     items = StockItem.objects.select_related("product", "warehouse", "bin").order_by(
         "bin__code", "product__sku"
     )
-    if query:
+    if not search.is_valid():
+        items, status = items.none(), 400
+    elif query := search.cleaned_data["q"]:
         items = items.filter(
             Q(product__sku__icontains=query)
             | Q(product__name__icontains=query)
@@ -349,7 +360,7 @@ def stock(request, *, status=200, form=None, failed_pk=None):
         "warehouse/stock.html",
         {
             "items": items,
-            "query": query,
+            "search": search,
             "form": form or StockChangeForm(),
             "failed_pk": failed_pk,
         },
