@@ -42,12 +42,15 @@ RUN pip install -r requirements.txt
 COPY . .
 
 # Compile the translation catalogues and collect static files (hashed and
-# compressed by whitenoise's manifest storage, as DEBUG=False selects). The key and
-# the paths below exist for these two commands only; they are not kept in the image.
+# compressed by whitenoise's manifest storage, as DEBUG=False selects). The key, the
+# URLs (never connected to) and the paths below exist for these two commands only;
+# they are not kept in the image.
 RUN export DEBUG=False \
         SECRET_KEY=build-time-only-dummy-key-not-used-at-run-time-0123456789 \
         O2D_VAR_DIR=/tmp/o2d-build \
+        DATABASE_URL=sqlite:////tmp/o2d-build/unused.sqlite3 \
         CELERY_BROKER_URL=memory:// \
+        CACHE_URL=redis://build-time-unused:6379/0 \
     && python manage.py compilemessages --ignore=.venv -v0 \
     && python manage.py collectstatic --noinput -v0 \
     && rm -rf /tmp/o2d-build

@@ -353,10 +353,8 @@ def app_environment(args, var_dir):
         LOG_LEVEL="WARNING",
         PYTHONWARNINGS="ignore::UserWarning",  # whitenoise: no collected static files
     )
-    if args.cache == "redis":  # shared by the workers, as in docker-compose.yml
-        env["CACHE_URL"] = f"redis://127.0.0.1:6379/{args.redis_db}"
-    else:  # each worker process counts the rate limit on its own
-        env.pop("CACHE_URL", None)
+    # Shared by the workers, as in docker-compose.yml (production refuses a local cache).
+    env["CACHE_URL"] = f"redis://127.0.0.1:6379/{args.redis_db}"
     return env
 
 
@@ -922,13 +920,6 @@ def parse_args(argv=None):
         help="gunicorn worker class (sync: measured fastest here)",
     )
     parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker (1)")
-    parser.add_argument(
-        "--cache",
-        default="redis",
-        choices=("redis", "local"),
-        help="the rate limiter's cache: Redis db --redis-db as in docker-compose.yml, or "
-        "each worker's local memory (the settings' default)",
-    )
     parser.add_argument(
         "--conn-max-age",
         type=int,

@@ -2,7 +2,7 @@
 
 The defaults run the demo on one machine with nothing else installed: SQLite and a
 Celery broker on the filesystem. Production sets DEBUG=False, SECRET_KEY, DATABASE_URL
-(PostgreSQL) and CELERY_BROKER_URL (Redis); see docker-compose.yml.
+(PostgreSQL), CELERY_BROKER_URL (Redis) and CACHE_URL (Redis); see docker-compose.yml.
 """
 
 from datetime import timedelta
@@ -109,8 +109,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The cache backs rate limiting; production shares it between processes (Redis).
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://o2d")}
+# The cache backs rate limiting (django-ratelimit). Production must share it between
+# every web worker and container (Redis): a limit counted in one worker's memory is no
+# limit, so with DEBUG=False CACHE_URL has no default and a per-process cache is refused.
+CACHES = {
+    "default": env.cache_url(
+        "CACHE_URL", default="locmemcache://o2d" if DEBUG else environ.Env.NOTSET
+    )
+}
+if not DEBUG and CACHES["default"]["BACKEND"] in (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+):
+    raise ImproperlyConfigured(
+        "CACHE_URL must name a cache shared by all processes in production, e.g. "
+        "redis://redis:6379/1, not a local-memory or dummy cache: rate limits counted "
+        "in one process's memory are no limits."
+    )
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -276,7 +291,6 @@ O2D_RECEIPT_RATE = env.str("O2D_RECEIPT_RATE", default="20/10m")
 if env.bool("BEHIND_TLS_PROXY", default=False):
     # The proxy appends the client address last; earlier entries may be forged.
     RATELIMIT_IP_META_KEY = "o2d.proxy.client_ip"
-PHONENUMBER_DEFAULT_REGION = "CN"
 # Days from confirmation to delivery offered to customers who confirm online.
 O2D_DELIVERY_LEAD_DAYS = env.int("O2D_DELIVERY_LEAD_DAYS", default=3)
 # How long the confirmation link in the order-received email stays valid.

@@ -1,5 +1,5 @@
 """Production configuration: Django's deployment checks, the refusal to start without a
-SECRET_KEY, and the docker-compose stack. No database is used.
+SECRET_KEY or a shared cache, and the docker-compose stack. No database is used.
 
 The settings run in a fresh interpreter with a clean environment, so neither this test
 run's variables (bin/test's DATABASE_URL...) nor a developer's .env reach them."""
@@ -38,6 +38,7 @@ def production_env(tmp_path, **overrides):
         "SITE_URL": "https://o2d.example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "CACHE_URL": "redis://127.0.0.1:6379/1",
         "O2D_VAR_DIR": str(tmp_path / "var"),
         "STATIC_ROOT": str(tmp_path / "static"),
     }
@@ -73,6 +74,60 @@ def test_production_without_secret_key_refuses_to_start(tmp_path):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert "SECRET_KEY" in result.stderr
+
+
+def test_production_without_cache_url_refuses_to_start(tmp_path):
+    env = production_env(tmp_path, CACHE_URL=None)
+    assert "CACHE_URL" not in env
+    result = manage(env, "check", "--deploy")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "CACHE_URL" in result.stderr
+
+
+@pytest.mark.parametrize("cache_url", ["locmemcache://", "locmemcache://o2d", "dummycache://"])
+def test_production_refuses_a_cache_of_one_process(tmp_path, cache_url):
+    # Rate limits counted in one gunicorn worker's memory are no limits.
+    result = manage(production_env(tmp_path, CACHE_URL=cache_url), "check", "--deploy")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "CACHE_URL must name a cache shared by all processes" in result.stderr
+
+
+def test_development_defaults_to_a_local_memory_cache(tmp_path):
+    env = production_env(tmp_path, DEBUG="True", CACHE_URL=None)
+    result = manage(
+        env,
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "django.core.cache.backends.locmem.LocMemCache" in result.stdout.splitlines()
+
+
+def dockerfile_build_env():
+    """The variables the Dockerfile exports for its build-time manage.py commands."""
+    text = (BASE_DIR / "Dockerfile").read_text()
+    block = text.split("RUN export ", 1)[1].split("&&", 1)[0]
+    return dict(item.split("=", 1) for item in block.replace("\\", " ").split())
+
+
+def test_dockerfile_build_step_settings_load(tmp_path):
+    # The image build runs compilemessages and collectstatic with DEBUG=False: every
+    # variable production requires must be given a placeholder there.
+    build_env = dockerfile_build_env()
+    assert build_env["DEBUG"] == "False"
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "LANG": "C.UTF-8",
+        **build_env,
+        "O2D_VAR_DIR": str(tmp_path / "build"),
+        "STATIC_ROOT": str(tmp_path / "static"),
+    }
+    result = manage(env, "collectstatic", "--noinput", "--dry-run", "-v0")
+    assert result.returncode == 0, result.stderr
 
 
 def compose(directory, *args):
@@ -128,3 +183,6 @@ def test_docker_compose_file_is_valid_on_a_clean_clone(tmp_path):
         assert "condition: service_completed_successfully" in text, name
         assert "restart: unless-stopped" in text, name
     assert "condition: service_healthy" in "\n".join(blocks["migrate"])
+    # Without a .env, production settings still get the shared cache they require.
+    for name in ("migrate", "web", "worker", "beat"):
+        assert "      CACHE_URL: redis://redis:6379/1" in blocks[name], name
