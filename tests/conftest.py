@@ -1,4 +1,3 @@
-import importlib
 import os
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -65,48 +64,62 @@ def _empty_cache():
     cache.clear()
 
 
-@pytest.fixture(autouse=True)
-def _reference_data(request):
-    """Transactional tests flush the database afterwards, which also removes the rows
-    the data migration made (roles, process steps, the sweep schedule). Put them back
-    before each transactional test, with the migration's own functions."""
-    marker = request.node.get_closest_marker("django_db")
-    transactional = (marker is not None and marker.kwargs.get("transaction")) or (
-        "live_server" in request.fixturenames
+def _transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    return bool(marker and marker.kwargs.get("transaction")) or (
+        "transactional_db" in fixtures or "live_server" in fixtures
     )
-    if not transactional:
-        return
-    request.getfixturevalue("transactional_db")
-    from django.apps import apps
 
-    data = importlib.import_module("orders.migrations.0002_roles_and_process")
-    data.create_roles(apps, None)
-    data.seed_process(apps, None)
-    data.schedule_sweep(apps, None)
-    follow_ups = importlib.import_module("orders.migrations.0007_follow_ups")
-    follow_ups.confirmation_follow_up(apps, None)
-    follow_ups.manager_permissions(apps, None)
-    stock = importlib.import_module("warehouse.migrations.0002_main_warehouse")
-    stock.main_warehouse(apps, None)
-    stock.permissions(apps, None)
-    receipts = importlib.import_module("feedback.migrations.0002_schedule_receipts")
-    receipts.schedule_receipts(apps, None)
+
+def pytest_collection_modifyitems(items):
+    """Transactional tests (live_server, Celery processes, threads) flush the database
+    afterwards, which also removes the rows that data migrations made (roles and their
+    permissions, process steps, schedules, the main warehouse, ...). Every such test
+    gets Django's serialized rollback: the test database's contents right after the
+    migrations are serialized once when it is created, and loaded again before each
+    transactional test. Whatever a new data migration adds is restored with the rest;
+    no test has to know about it."""
+    for item in items:
+        if not _transactional(item):
+            continue
+        marker = item.get_closest_marker("django_db")
+        kwargs = {**(marker.kwargs if marker else {}), "transaction": True}
+        kwargs["serialized_rollback"] = True
+        item.add_marker(pytest.mark.django_db(**kwargs), append=False)
+
+
+# The serialized contents, by database alias, as Django made them when it created the
+# test databases.
+SERIALIZED: dict[str, str] = {}
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    """Playwright drives Debian's Chromium; it never downloads a browser of its own."""
-    return {
-        **browser_type_launch_args,
-        "executable_path": os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-        "args": [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-        ],
-    }
+def django_db_setup(django_db_setup):
+    """Keep the contents that Django serialized (on the connection object it used)."""
+    from django.db import connections
+
+    for alias in connections:
+        contents = getattr(connections[alias], "_test_serialized_contents", None)
+        if contents is not None:
+            SERIALIZED[alias] = contents
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_fixture_setup(fixturedef, request):
+    """Django keeps the serialized contents on the connection object, and finds its
+    connections in an asgiref Local: once Playwright's sync API runs an event loop in
+    this thread, the same alias gives another connection object, one without them, and
+    a transactional test would flush the reference rows for good. Hand the contents to
+    the connection of the moment before pytest-django sets up each test's database."""
+    if fixturedef.argname != "_django_db_helper" or not SERIALIZED:
+        return
+    from django.db import connections
+
+    for alias, contents in SERIALIZED.items():
+        connection = connections[alias]
+        if not hasattr(connection, "_test_serialized_contents"):
+            connection._test_serialized_contents = contents
 
 
 @pytest.fixture
@@ -125,34 +138,3 @@ def order_in(db, users):
         return order_in_status(status, by=users["Manager"], **kwargs)
 
     return build
-
-
-CSP_VIOLATIONS: list[str] = []
-
-
-@pytest.fixture(scope="session")
-def browser(browser):
-    """Every page of every browser context reports to CSP_VIOLATIONS when Chromium says
-    that it broke the Content-Security-Policy (an inline style or script, a resource
-    from elsewhere); the test that opened it then fails (below)."""
-    new_context = browser.new_context
-
-    def watched_context(*args, **kwargs):
-        context = new_context(*args, **kwargs)
-
-        def watch(message):
-            if "Content Security Policy" in message.text:
-                CSP_VIOLATIONS.append(f"{message.page.url if message.page else ''}: {message.text}")
-
-        context.on("console", watch)
-        return context
-
-    browser.new_context = watched_context
-    return browser
-
-
-@pytest.fixture(autouse=True)
-def _no_csp_violations():
-    CSP_VIOLATIONS.clear()
-    yield
-    assert not CSP_VIOLATIONS, "\n".join(CSP_VIOLATIONS)

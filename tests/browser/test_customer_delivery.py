@@ -20,17 +20,18 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from feedback.models import CaseStatus, ProblemCase, ProblemKind, Receipt, ReceiptMethod
 from logistics.models import ShipmentStatus, TrackingEvent
 from orders import services
 from orders.models import Status
+from tests.browser.helpers import ENGLISH, assert_fits_phone, log_in
+from tests.browser.helpers import screenshot as shot
 from tests.factories import CustomerFactory, ProductFactory
 
 pytestmark = [
@@ -39,42 +40,9 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
-PASSWORD = "pw-for-tests"
-ENGLISH = {"Accept-Language": "en"}
-PHONE_WIDTH = 390
-TIMEOUT = 5_000
 CARRIER = "Test Express"
 # Where the carrier simulator's events happen (logistics simulate_carrier HUBS).
 FIRST_HUB = "上海分拨中心"
-
-
-@pytest.fixture
-def browser_context_args(browser_context_args):
-    """Desktop size for Sales' pages, and English for every text the assertions match."""
-    return {
-        **browser_context_args,
-        "viewport": {"width": 1280, "height": 900},
-        "locale": "en-US",
-        "extra_http_headers": ENGLISH,
-    }
-
-
-@pytest.fixture
-def phone(browser: Browser):
-    """A page in a fresh phone-size context (not signed in), in English."""
-    context = browser.new_context(
-        viewport={"width": PHONE_WIDTH, "height": 844},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        locale="en-US",
-        extra_http_headers=ENGLISH,
-    )
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT)
-    yield page
-    context.close()
 
 
 @pytest.fixture
@@ -117,22 +85,13 @@ def build(order_in, users, customer):
     return make
 
 
-def shot(page: Page, name: str):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / name, full_page=True)
-
-
-def assert_fits_phone(page: Page):
-    """Nothing sticks out sideways on a 390 px wide screen."""
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
-
-
 def starts(text: str):
     """A timeline entry whose message is ``text`` (its date follows)."""
     return re.compile(rf"^\s*{re.escape(text)}\s*\d{{4}}-\d\d-\d\d")
 
 
-def test_customer_follows_shipped_order_to_confirmed_receipt(live_server, phone: Page, build):
+def test_customer_follows_shipped_order_to_confirmed_receipt(live_server, phone_page: Page, build):
+    phone = phone_page
     # Shipped yesterday: the carrier's events (each ten minutes after the last, from the
     # hand-over) all lie in the past when they arrive.
     with time_machine.travel(timezone.now() - timedelta(days=1)):
@@ -257,7 +216,8 @@ def test_customer_follows_shipped_order_to_confirmed_receipt(live_server, phone:
     assert order.events.filter(code="receipt_confirmed").count() == 1
 
 
-def test_customer_who_lost_the_link_finds_the_order_by_phone(live_server, phone: Page, build):
+def test_customer_who_lost_the_link_finds_the_order_by_phone(live_server, phone_page: Page, build):
+    phone = phone_page
     order = build(Status.SHIPPED)
     phone.goto(f"{live_server.url}{reverse('public_lookup')}")
     expect(phone.locator("#lookup-title")).to_have_text("Find your order")
@@ -278,8 +238,9 @@ def test_customer_who_lost_the_link_finds_the_order_by_phone(live_server, phone:
 
 
 def test_customer_reports_a_problem_with_a_photo_and_sales_sees_it(
-    live_server, phone: Page, page: Page, build, users, media, tmp_path
+    live_server, phone_page: Page, page: Page, build, users, media, tmp_path
 ):
+    phone = phone_page
     order = build(Status.DELIVERED)
     photo = tmp_path / "broken-cup.png"
     Image.new("RGB", (320, 240), (200, 60, 40)).save(photo)
@@ -329,11 +290,7 @@ def test_customer_reports_a_problem_with_a_photo_and_sales_sees_it(
     assert not Receipt.objects.filter(order=order).exists()
 
     # Sales, on a desktop, sees the case on /feedback/ and opens it with its photo.
-    page.set_default_timeout(TIMEOUT)
-    page.goto(f"{live_server.url}{reverse('login')}")
-    page.fill("#id_username", users["Sales"].username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("#content form button[type=submit]").click()
+    log_in(page, live_server.url, users["Sales"])
     page.goto(f"{live_server.url}{reverse('feedback:cases')}")
     expect(page.locator("#open-cases-count")).to_have_text("1")
     row = page.locator(f"#open-case-{case.pk}")

@@ -8,16 +8,16 @@ Screenshots go to artifacts/screenshots/intake-*.png (git-ignored).
 import re
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from orders import links, services
 from orders.models import Channel, Customer, Order, Status, VerificationMethod
+from tests.browser.helpers import assert_fits_phone, log_in, screenshot
 from tests.factories import CustomerFactory, ProductFactory, place
 
 pytestmark = [
@@ -25,41 +25,6 @@ pytestmark = [
     # live_server needs committed data (conftest restores the migration's reference data).
     pytest.mark.django_db(transaction=True),
 ]
-
-SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
-PASSWORD = "pw-for-tests"
-ENGLISH = {"Accept-Language": "en"}
-PHONE_VIEWPORT = {"width": 390, "height": 844}
-TIMEOUT = 5_000
-
-
-@pytest.fixture
-def browser_context_args(browser_context_args):
-    """Desktop size for the staff pages, and English for every text the assertions match."""
-    return {
-        **browser_context_args,
-        "viewport": {"width": 1280, "height": 900},
-        "locale": "en-US",
-        "extra_http_headers": ENGLISH,
-    }
-
-
-@pytest.fixture
-def phone_page(browser: Browser):
-    """A page in a fresh phone-sized context (not signed in), in English."""
-    context = browser.new_context(
-        viewport=PHONE_VIEWPORT,
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        locale="en-US",
-        extra_http_headers=ENGLISH,
-    )
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT)
-    yield page
-    context.close()
-
 
 PRODUCTS = [
     ("TEA-0250", "West Lake Longjing tea 250g", "168.00"),
@@ -77,17 +42,7 @@ def products(db):
 
 
 def shot(page: Page, name: str, full_page: bool = True):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"intake-{name}.png", full_page=full_page)
-
-
-def assert_no_sideways_scroll(page: Page):
-    """Nothing sticks out to the right: the page never scrolls sideways on a phone."""
-    scroll_width, inner_width = page.evaluate(
-        "[document.documentElement.scrollWidth, window.innerWidth]"
-    )
-    assert scroll_width <= inner_width, f"{page.url}: {scroll_width}px wide in {inner_width}px"
-    assert inner_width <= PHONE_VIEWPORT["width"]
+    screenshot(page, f"intake-{name}", full_page=full_page)
 
 
 def focus_path_to(page: Page, target: str, limit: int = 40) -> list[str]:
@@ -104,13 +59,6 @@ def focus_path_to(page: Page, target: str, limit: int = 40) -> list[str]:
     raise AssertionError(f"{target} never got the focus; Tab went through {passed}")
 
 
-def log_in(page: Page, base: str, user):
-    page.goto(f"{base}{reverse('login')}")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("#content form button[type=submit]").click()
-
-
 # ---------------------------------------------------------------------------
 
 
@@ -125,7 +73,7 @@ def test_online_order_on_a_phone(live_server, phone_page: Page, products):
     # Every active product is offered, with an empty quantity.
     expect(page.locator("#online-order .catalogue-row")).to_have_count(3)
     expect(page.locator(f"input[name=qty_{rice.pk}]")).to_have_value("")
-    assert_no_sideways_scroll(page)
+    assert_fits_phone(page)
 
     page.fill(f"input[name=qty_{tea.pk}]", "2")
     page.fill(f"input[name=qty_{cup.pk}]", "1")
@@ -161,7 +109,7 @@ def test_online_order_on_a_phone(live_server, phone_page: Page, products):
     expect(page.locator("#id_requested_date")).to_have_value(wish_date.isoformat())
     assert Order.objects.count() == 0
     assert Customer.objects.count() == 0
-    assert_no_sideways_scroll(page)
+    assert_fits_phone(page)
     shot(page, "02-online-error")
 
     # Correct the number, then finish without a mouse: Tab from the phone field to
@@ -191,7 +139,7 @@ def test_online_order_on_a_phone(live_server, phone_page: Page, products):
     expect(status_link).to_contain_text(order.get_public_url())
     expect(page.locator("#content")).to_contain_text("2 × West Lake Longjing tea 250g")
     expect(page.locator("#content")).to_contain_text("Total: 425.00 CNY")
-    assert_no_sideways_scroll(page)
+    assert_fits_phone(page)
     shot(page, "03-received")
 
     assert order.status == Status.PLACED
@@ -216,13 +164,12 @@ def test_online_order_on_a_phone(live_server, phone_page: Page, products):
     expect(page.locator("ol.progress li[aria-current=step]")).to_have_text("Placed")
     expect(page.locator("ol#public-timeline > li")).to_have_count(1)
     expect(page.locator("ol#public-timeline > li")).to_contain_text("Order placed (Online)")
-    assert_no_sideways_scroll(page)
+    assert_fits_phone(page)
     shot(page, "04-status")
 
 
 def test_phone_order_through_confirmation(live_server, page: Page, users, products):
     base = live_server.url
-    page.set_default_timeout(TIMEOUT)
     sales = users["Sales"]
     sales.first_name, sales.last_name = "Chen", "Jing"
     sales.save(update_fields=["first_name", "last_name"])
@@ -353,7 +300,7 @@ def test_customer_confirms_from_the_email_link(live_server, phone_page: Page):
     expect(page.locator("#confirm-title")).to_have_text(f"Your order {order.number}")
     expect(page.locator("#answer")).to_contain_text(proposed.isoformat())
     expect(page.locator("#callback-noted")).to_have_count(0)
-    assert_no_sideways_scroll(page)
+    assert_fits_phone(page)
     shot(page, "20-confirm-link")
 
     page.locator("#answer-callback").tap()
@@ -363,7 +310,7 @@ def test_customer_confirms_from_the_email_link(live_server, phone_page: Page):
     # Asked once is enough; confirming is still possible.
     expect(page.locator("#answer-callback")).to_have_count(0)
     expect(page.locator("#answer-confirm")).to_be_visible()
-    assert_no_sideways_scroll(page)
+    assert_fits_phone(page)
     shot(page, "21-callback-noted")
     order.refresh_from_db()
     assert order.callback_requested_at is not None
@@ -374,7 +321,7 @@ def test_customer_confirms_from_the_email_link(live_server, phone_page: Page):
         f"Your order is confirmed. Promised delivery date: {proposed.isoformat()}."
     )
     expect(page.locator("#answer-confirm")).to_have_count(0)
-    assert_no_sideways_scroll(page)
+    assert_fits_phone(page)
     shot(page, "22-confirmed")
 
     order.refresh_from_db()

@@ -12,11 +12,9 @@ import io
 import re
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import time_machine
-from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -35,6 +33,8 @@ from logistics.models import (
 from orders import services
 from orders.models import Status
 from orders.roles import Role
+from tests.browser.helpers import log_in
+from tests.browser.helpers import screenshot as shot
 from tests.factories import CustomerFactory, ProductFactory
 
 pytestmark = [
@@ -43,24 +43,10 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
-PASSWORD = "pw-for-tests"
-ENGLISH = {"Accept-Language": "en"}
-TIMEOUT = 5_000
 CLERK = "孙磊"
 SHUNDA = "顺达快递 ShunDa Express"
 HUAPOST = "华邮 HuaPost"
 REASON = "The customer paid for next-day delivery."
-
-
-@pytest.fixture
-def browser_context_args(browser_context_args):
-    return {
-        **browser_context_args,
-        "viewport": {"width": 1280, "height": 900},
-        "locale": "en-US",
-        "extra_http_headers": ENGLISH,
-    }
 
 
 def make_carrier(code, name, prefix, digits, check, suffix, services_):
@@ -145,18 +131,6 @@ def orders(order_in, users, clerk):
     return late, ready
 
 
-def shot(page: Page, name: str):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / name, full_page=True)
-
-
-def log_in(page: Page, base: str, user):
-    page.goto(f"{base}{reverse('login')}")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("#content form button[type=submit]").click()
-
-
 def switch_language(page: Page, code: str):
     page.locator("#lang-select").select_option(code)
     page.locator("form.lang-switch button[type=submit]").click()
@@ -178,7 +152,6 @@ def test_logistics_ships_with_another_carrier_and_resolves_a_delay(
 ):
     late, order = orders
     base = live_server.url
-    page.set_default_timeout(TIMEOUT)
     ship_url = reverse("logistics:order", args=[order.number])
 
     log_in(page, base, clerk)

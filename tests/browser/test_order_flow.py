@@ -14,12 +14,10 @@ Screenshots of every step go to artifacts/screenshots/ (git-ignored).
 import re
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.conf import settings
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
@@ -27,6 +25,7 @@ from feedback.models import Receipt, ReceiptMethod
 from logistics.models import Shipment, ShipmentStatus
 from orders import services
 from orders.models import Order, Status
+from tests.browser.helpers import ENGLISH, PHONE, SCREENSHOTS, log_in
 from tests.factories import (
     CustomerFactory,
     ProductFactory,
@@ -44,11 +43,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-BASE_DIR = Path(settings.BASE_DIR)
-SCREENSHOTS = BASE_DIR / "artifacts" / "screenshots"
-DOCS_SCREENSHOT = BASE_DIR / "artifacts" / "screenshots" / "dashboard.png"
-PASSWORD = "pw-for-tests"
-ENGLISH = {"Accept-Language": "en"}
+DOCS_SCREENSHOT = SCREENSHOTS / "dashboard.png"
 
 # Deterministic staff names, so the public page can be checked for their absence.
 STAFF_NAMES = {
@@ -119,17 +114,6 @@ CARRIER = "Test Express"
 
 
 @pytest.fixture
-def browser_context_args(browser_context_args):
-    """Desktop size, and English for every text the assertions match."""
-    return {
-        **browser_context_args,
-        "viewport": {"width": 1280, "height": 900},
-        "locale": "en-US",
-        "extra_http_headers": ENGLISH,
-    }
-
-
-@pytest.fixture
 def staff(users):
     for role, user in users.items():
         user.first_name = STAFF_NAMES[role]
@@ -141,7 +125,7 @@ def staff(users):
 class Screenshots:
     """Numbered screenshots: 01-sales-dashboard.png, 02-sales-confirm.png, ..."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder):
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         self.n = 0
@@ -149,13 +133,6 @@ class Screenshots:
     def __call__(self, page: Page, name: str):
         self.n += 1
         page.screenshot(path=self.folder / f"{self.n:02d}-{name}.png", full_page=True)
-
-
-def log_in(page: Page, base: str, user):
-    page.goto(f"{base}{reverse('login')}")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("#content form button[type=submit]").click()
 
 
 def log_out(page: Page):
@@ -339,34 +316,22 @@ def work_in_logistics(page: Page, base: str, order: Order, staff, shot):
     shot(page, "logistics-order-page")
 
 
-def customer_confirms_receipt(browser, base: str, order: Order, shot):
+def customer_confirms_receipt(open_page, base: str, order: Order, shot):
     """The customer, on a phone, says the goods arrived (before Finance closes)."""
-    phone = browser.new_context(
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        locale="en-US",
-        extra_http_headers=ENGLISH,
-    )
-    try:
-        public = phone.new_page()
-        public.set_default_timeout(5_000)
-        public.goto(f"{base}{order.get_public_url()}")
-        expect(public.locator("#current-status .badge")).to_have_text("Delivered")
-        public.locator("#confirm-receipt").click()
-        expect(public.locator("#receipt-confirmed")).to_be_visible()
-        expect(public.locator("#confirm-receipt")).to_have_count(0)
-        shot(public, "customer-receipt-phone")
-    finally:
-        phone.close()
+    public = open_page(viewport=PHONE, phone=True)
+    public.goto(f"{base}{order.get_public_url()}")
+    expect(public.locator("#current-status .badge")).to_have_text("Delivered")
+    public.locator("#confirm-receipt").click()
+    expect(public.locator("#receipt-confirmed")).to_be_visible()
+    expect(public.locator("#confirm-receipt")).to_have_count(0)
+    shot(public, "customer-receipt-phone")
+    public.context.close()
     receipt = Receipt.objects.get(order=order)
     assert (receipt.how, receipt.by) == (ReceiptMethod.CUSTOMER, None)
 
 
-def test_order_from_placed_to_closed(live_server, page: Page, browser, staff):
+def test_order_from_placed_to_closed(live_server, page: Page, open_page, staff):
     base = live_server.url
-    page.set_default_timeout(5_000)
     shot = Screenshots(SCREENSHOTS)
     carrier()
     customer = CustomerFactory(name="王小明", phone="13912345678", email="wang.xm@example.cn")
@@ -491,76 +456,64 @@ def test_order_from_placed_to_closed(live_server, page: Page, browser, staff):
         log_out(page)
         if role == "Logistics":
             # Delivered: the customer confirms receipt before Finance closes.
-            customer_confirms_receipt(browser, base, order, shot)
+            customer_confirms_receipt(open_page, base, order, shot)
 
     order.refresh_from_db()
     assert order.status == Status.CLOSED
 
     # The customer's status link, on a phone, in a fresh context (not signed in).
-    phone = browser.new_context(
-        viewport={"width": 390, "height": 844},
-        device_scale_factor=2,
-        is_mobile=True,
-        has_touch=True,
-        locale="en-US",
-        extra_http_headers=ENGLISH,
-    )
-    try:
-        public = phone.new_page()
-        public.set_default_timeout(5_000)
-        response = public.goto(f"{base}{order.get_public_url()}")
-        assert response is not None
-        assert response.status == 200
-        assert "noindex" in response.headers["x-robots-tag"]
-        status_badge = public.locator("#current-status .badge")
-        expect(status_badge).to_have_class(re.compile(r"\bst-closed\b"))
-        expect(status_badge).to_have_text("Closed")
-        history = public.locator("ol#public-timeline > li")
-        # The main path, plus the warehouse's hand-off and packing (never the review),
-        # the carrier and its events, and the customer's own receipt.
-        expect(history).to_have_text(
-            [
-                re.compile(r"^\s*Order placed"),
-                re.compile(r"^\s*Confirmed"),
-                re.compile(r"^\s*The warehouse took over the order"),
-                re.compile(r"^\s*Picked"),
-                re.compile(r"^\s*Packed"),
-                re.compile(rf"^\s*Handed to {CARRIER}, tracking number "),
-                re.compile(r"^\s*Shipped"),
-                re.compile(r"^\s*Parcel delivered · 上海市"),
-                re.compile(r"^\s*Delivered\s*\d{4}-"),
-                re.compile(r"^\s*The customer confirmed receipt"),
-                re.compile(r"^\s*Closed"),
-            ]
-        )
-        # The parcel stays on the page, delivered, with its tracking link.
-        parcel = public.locator("#tracking li.shipment")
-        expect(parcel).to_have_count(1)
-        expect(parcel.locator(".badge")).to_have_text("Delivered")
-        expect(parcel.locator(".track-link")).to_have_attribute(
-            "href", Shipment.objects.get(order=order).tracking_link
-        )
-        expect(public.locator("#receipt-confirmed")).to_be_visible()
-        html = public.content()
-        customer_data = [
-            customer.phone,
-            customer.email,
-            customer.name,  # greeted by a masked name only
-            order.delivery_phone,
-            order.delivery_street,
+    public = open_page(viewport=PHONE, phone=True)
+    response = public.goto(f"{base}{order.get_public_url()}")
+    assert response is not None
+    assert response.status == 200
+    assert "noindex" in response.headers["x-robots-tag"]
+    status_badge = public.locator("#current-status .badge")
+    expect(status_badge).to_have_class(re.compile(r"\bst-closed\b"))
+    expect(status_badge).to_have_text("Closed")
+    history = public.locator("ol#public-timeline > li")
+    # The main path, plus the warehouse's hand-off and packing (never the review),
+    # the carrier and its events, and the customer's own receipt.
+    expect(history).to_have_text(
+        [
+            re.compile(r"^\s*Order placed"),
+            re.compile(r"^\s*Confirmed"),
+            re.compile(r"^\s*The warehouse took over the order"),
+            re.compile(r"^\s*Picked"),
+            re.compile(r"^\s*Packed"),
+            re.compile(rf"^\s*Handed to {CARRIER}, tracking number "),
+            re.compile(r"^\s*Shipped"),
+            re.compile(r"^\s*Parcel delivered · 上海市"),
+            re.compile(r"^\s*Delivered\s*\d{4}-"),
+            re.compile(r"^\s*The customer confirmed receipt"),
+            re.compile(r"^\s*Closed"),
         ]
-        staff_names = [user.get_full_name() for user in staff.values()] + [REVIEWER_NAME]
-        usernames = [user.username for user in staff.values()] + [REVIEWER_USERNAME]
-        leaked = [text for text in customer_data + staff_names + usernames if text in html]
-        assert leaked == []
-        # ...while the staff page, written the same way, does show them.
-        actors = [staff[role].get_full_name() for role, *_ in FLOW] + [REVIEWER_NAME]
-        assert all(text in staff_html for text in customer_data + actors)
-        # Nothing sticks out sideways on a phone.
-        assert public.evaluate("document.documentElement.scrollWidth") <= 390
-        shot(public, "customer-public-status-phone")
-    finally:
-        phone.close()
+    )
+    # The parcel stays on the page, delivered, with its tracking link.
+    parcel = public.locator("#tracking li.shipment")
+    expect(parcel).to_have_count(1)
+    expect(parcel.locator(".badge")).to_have_text("Delivered")
+    expect(parcel.locator(".track-link")).to_have_attribute(
+        "href", Shipment.objects.get(order=order).tracking_link
+    )
+    expect(public.locator("#receipt-confirmed")).to_be_visible()
+    html = public.content()
+    customer_data = [
+        customer.phone,
+        customer.email,
+        customer.name,  # greeted by a masked name only
+        order.delivery_phone,
+        order.delivery_street,
+    ]
+    staff_names = [user.get_full_name() for user in staff.values()] + [REVIEWER_NAME]
+    usernames = [user.username for user in staff.values()] + [REVIEWER_USERNAME]
+    leaked = [text for text in customer_data + staff_names + usernames if text in html]
+    assert leaked == []
+    # ...while the staff page, written the same way, does show them.
+    actors = [staff[role].get_full_name() for role, *_ in FLOW] + [REVIEWER_NAME]
+    assert all(text in staff_html for text in customer_data + actors)
+    # Nothing sticks out sideways on a phone.
+    assert public.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(public, "customer-public-status-phone")
 
 
 # Realistic orders for the README screenshot, oldest first: customer, delivery address
@@ -614,7 +567,6 @@ def test_sales_dashboard_screenshot(live_server, page: Page, staff):
         assert order.status == state
     assert Order.objects.filter(status=Status.PLACED).count() == 4
 
-    page.set_default_timeout(5_000)
     # The live server renders in this process, so it sees the frozen time too.
     with time_machine.travel(now, tick=False):
         log_in(page, live_server.url, staff["Sales"])

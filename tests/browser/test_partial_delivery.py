@@ -1,31 +1,17 @@
 """In Chromium: Sales records that the customer of a backordered order takes the goods
 in stock first, and the warehouse's queue gets the order back at once."""
 
-from pathlib import Path
-
 import pytest
-from django.conf import settings
 from playwright.sync_api import Page, expect
 
 from orders import services
 from orders.models import Status
 from orders.roles import Role
-from tests.browser.test_order_flow import ENGLISH, log_in
+from tests.browser.helpers import log_in, screenshot
 from tests.factories import ProductFactory, place, promise_date
 from warehouse import services as warehouse
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
-
-
-@pytest.fixture
-def browser_context_args(browser_context_args):
-    return {
-        **browser_context_args,
-        "viewport": {"width": 1280, "height": 900},
-        "locale": "en-US",
-        "extra_http_headers": ENGLISH,
-    }
 
 
 def test_sales_records_a_partial_delivery_and_the_warehouse_picks_what_it_has(
@@ -42,8 +28,7 @@ def test_sales_records_a_partial_delivery_and_the_warehouse_picks_what_it_has(
     page.goto(f"{live_server.url}{order.get_absolute_url()}")
     page.get_by_text("Customer takes what is in stock first").click()
     page.fill("#partial-note", "Customer wants the tea now, the lamp later.")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SHOTS / "sales-partial-agreement.png", full_page=True)
+    screenshot(page, "sales-partial-agreement.png")
     page.click("#agree-partial")
     expect(page.locator(".messages")).to_contain_text("the warehouse ships what it has now")
     order.refresh_from_db()
@@ -58,4 +43,4 @@ def test_sales_records_a_partial_delivery_and_the_warehouse_picks_what_it_has(
     lamp_row = rows.filter(has_text="LAMP-B")
     expect(lamp_row.locator("td.num").first).to_have_text("0")
     expect(lamp_row).to_contain_text("Later: waits for stock")
-    page.screenshot(path=SHOTS / "warehouse-partial-pick.png", full_page=True)
+    screenshot(page, "warehouse-partial-pick.png")

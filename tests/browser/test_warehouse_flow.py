@@ -12,13 +12,11 @@ batch-pick-list.png and status-new-date-phone.png (git-ignored).
 import re
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from orders import services as order_services
 from orders.models import (
@@ -29,6 +27,9 @@ from orders.models import (
     Order,
     Status,
 )
+from tests.browser.helpers import ENGLISH, PHONE
+from tests.browser.helpers import assert_no_sideways_scroll as assert_fits
+from tests.browser.helpers import screenshot as shot
 from tests.factories import CustomerFactory, ProductFactory, make_user, place, promise_date
 from warehouse import services
 from warehouse.models import Bin, Fulfilment, Package, Pick, Reservation, Review, StockItem
@@ -39,12 +40,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
-SCREENSHOTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
-PASSWORD = "pw-for-tests"
-ENGLISH = {"Accept-Language": "en"}
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
-TIMEOUT = 5_000
 
 # Products and the bins they sit in. Walking order is bin order: A before B before C;
 # the rice has no bin yet and comes last.
@@ -54,54 +49,6 @@ PRODUCTS = [
     ("LAMP-010", "Desk lamp", "129.00", "C-05-2"),
     ("RICE-005", "Wuchang rice 5kg", "128.00", None),
 ]
-
-
-def shot(page: Page, name: str, full_page: bool = True):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=full_page)
-
-
-def log_in(page: Page, base: str, user):
-    page.goto(f"{base}{reverse('login')}")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.locator("#content form button[type=submit]").click()
-    expect(page.locator("header .userbox")).to_contain_text(user.get_full_name())
-
-
-def assert_fits(page: Page):
-    """Nothing sticks out to the right: the page never scrolls sideways."""
-    scroll_width, inner_width = page.evaluate(
-        "[document.documentElement.scrollWidth, window.innerWidth]"
-    )
-    assert scroll_width <= inner_width, f"{page.url}: {scroll_width}px wide in {inner_width}px"
-
-
-@pytest.fixture
-def open_page(browser: Browser, live_server):
-    """open_page(user) -> a page in a fresh desktop context, signed in as ``user``
-    (or not signed in with None); ``language`` and ``viewport`` change the defaults."""
-    contexts = []
-
-    def open_(user=None, *, language="en", viewport=DESKTOP, phone=False):
-        context = browser.new_context(
-            viewport=viewport,
-            device_scale_factor=2 if phone else 1,
-            is_mobile=phone,
-            has_touch=phone,
-            locale="en-US" if language == "en" else language,
-            extra_http_headers={"Accept-Language": language},
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT)
-        if user is not None:
-            log_in(page, live_server.url, user)
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
 
 
 @pytest.fixture
