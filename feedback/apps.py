@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class FeedbackConfig(AppConfig):
     name = "feedback"
     verbose_name = _("Feedback")
+
+    def ready(self):
+        from orders import panels, timeline
+
+        from . import panels as app_panels
+        from . import timeline as events
+
+        timeline.register_all(events.EVENTS)
+        panels.register("staff_order", app_panels.staff_receipt, position=20)
+        panels.register("public_status", app_panels.public_receipt, position=20)

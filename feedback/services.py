@@ -13,8 +13,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orders import timeline
 from orders.clock import steps_by_code
-from orders.models import EventKind, NotificationKind, Order, OrderEvent, Status, StepCode
+from orders.models import NotificationKind, Order, Status, StepCode
 from orders.services import (
     OrderActionError,
     TransitionForbidden,
@@ -119,11 +120,10 @@ def confirm_receipt(
                 )
         except IntegrityError:
             return Receipt.objects.get(order=order), False
-        OrderEvent.objects.create(
-            order=order,
+        timeline.record(
+            order,
+            code,
             actor=receipt.by,
-            kind=EventKind.SYSTEM,
-            code=code,
             data=data,
             note=note,
             public=True,
@@ -184,9 +184,7 @@ def send_receipt_reminders(now=None) -> int:
                     "by": timezone.localdate(order.step_started_at + limit).isoformat(),
                 },
             )
-            OrderEvent.objects.create(
-                order=order, kind=EventKind.SYSTEM, code="receipt_reminder", created_at=now
-            )
+            timeline.record(order, "receipt_reminder", created_at=now)
             sent += 1
     return sent
 
@@ -263,10 +261,9 @@ def report_problem(
                 item.image.save("photo", photo.upload, save=False)
                 stored.append(item.image.name)
                 item.save()
-            OrderEvent.objects.create(
-                order=order,
-                kind=EventKind.SYSTEM,
-                code=f"problem_reported_{kind}",
+            timeline.record(
+                order,
+                f"problem_reported_{kind}",
                 data={"case": case.pk, "photos": len(photos)},
                 public=True,
                 created_at=now,
@@ -334,11 +331,10 @@ def resolve_case(case_id, *, by, resolution: str, now=None) -> ProblemCase:
         case.resolved_by = by
         case.resolution = resolution
         case.save(update_fields=["status", "resolved_at", "resolved_by", "resolution"])
-        OrderEvent.objects.create(
-            order=order,
+        timeline.record(
+            order,
+            "problem_resolved",
             actor=by,
-            kind=EventKind.SYSTEM,
-            code="problem_resolved",
             data={"case": case.pk},
             note=resolution,
             public=True,

@@ -14,7 +14,8 @@ from orders.access import sales_required
 from orders.models import Order
 from orders.selectors import order_for_public
 from orders.services import OrderActionError
-from orders.views import error_status, render_detail
+from orders.views import render_detail
+from orders.web import refused
 
 from . import selectors, services
 from .forms import PhoneReceiptForm, ProblemReportForm, ResolveCaseForm, new_form_token
@@ -66,8 +67,7 @@ def confirm_receipt(request, number, token):
     try:
         services.confirm_receipt(order.pk, how=ReceiptMethod.CUSTOMER)
     except OrderActionError as error:
-        messages.error(request, error.message)
-        return _report_page(request, order, status=error_status(error))
+        return _report_page(request, order, status=refused(request, error))
     messages.success(request, _("Thank you! We have noted that you received your order."))
     return redirect(order.get_public_url() + "#receipt-panel")
 
@@ -97,8 +97,7 @@ def report_problem(request, number, token):
             key=data["token"],
         )
     except OrderActionError as error:
-        messages.error(request, error.message)
-        return _report_page(request, order, form=form, status=error_status(error))
+        return _report_page(request, order, form=form, status=refused(request, error))
     messages.success(
         request, _("Thank you. We have received your report; Sales will contact you soon.")
     )
@@ -110,8 +109,7 @@ def report_problem(request, number, token):
 
 
 def _refused(request, number, error):
-    messages.error(request, error.message)
-    return render_detail(request, number, status=error_status(error))
+    return render_detail(request, number, status=refused(request, error))
 
 
 @require_POST

@@ -2,7 +2,7 @@ from django.utils.translation import gettext_lazy as _
 
 from orders.models import Status
 from orders.roles import Role
-from orders.views import DashboardView
+from orders.web import DashboardView
 
 
 class FinanceDashboard(DashboardView):

@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class LogisticsConfig(AppConfig):
     name = "logistics"
     verbose_name = _("Logistics")
+
+    def ready(self):
+        from orders import panels, timeline
+
+        from . import panels as app_panels
+        from . import timeline as events
+
+        timeline.register_all(events.EVENTS)
+        panels.register("staff_order:work", app_panels.work_link, position=10)
+        panels.register("public_status:facts", app_panels.public_estimate, position=10)
+        panels.register("public_status", app_panels.public_parcels, position=10)

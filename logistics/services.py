@@ -13,13 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders import services as order_services
+from orders import timeline, workdays
 from orders.clock import steps_by_code
 from orders.models import (
     DeliveryWindow,
-    EventKind,
     NotificationKind,
     Order,
-    OrderEvent,
     Status,
     StepCode,
 )
@@ -74,13 +73,9 @@ class Option:
 
 
 def add_working_days(start: date, days: int) -> date:
-    """Transit days count Monday to Friday."""
-    day = start
-    while days > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            days -= 1
-    return day
+    """Transit days count working days in mainland China: public holidays are not
+    counted and adjusted working weekends (调休) are (see orders.workdays)."""
+    return workdays.add_working_days(start, days)
 
 
 def _rule_matches(rule, order, weight) -> bool:
@@ -234,11 +229,10 @@ def ship(
         ShipmentLine.objects.bulk_create(
             ShipmentLine(shipment=shipment, line_id=pk, quantity=qty) for pk, qty in wanted.items()
         )
-        OrderEvent.objects.create(
-            order=order,
+        timeline.record(
+            order,
+            "shipment",
             actor=by,
-            kind=EventKind.SYSTEM,
-            code="shipment",
             public=True,
             note=shipment.override_reason,
             data={
@@ -358,11 +352,10 @@ def record_event(
             shipment.delivered_at = happened_at
         shipment.save(update_fields=["status", "delivered_at"])
         order = shipment.order
-        OrderEvent.objects.create(
-            order=order,
+        timeline.record(
+            order,
+            "tracking",
             actor=by,
-            kind=EventKind.SYSTEM,
-            code="tracking",
             public=True,
             data={
                 "type": type,
@@ -394,10 +387,9 @@ def _open_exception(shipment, event):
         opened_at=now,
         due_at=now + within,
     )
-    OrderEvent.objects.create(
-        order=order,
-        kind=EventKind.SYSTEM,
-        code="exception_opened",
+    timeline.record(
+        order,
+        "exception_opened",
         data={"type": event.type, "location": event.location, "exception": problem.pk},
         created_at=now,
     )
@@ -446,11 +438,10 @@ def resolve_exception(exception_id, *, by, resolution: str, note: str = "") -> D
         problem.resolved_at = timezone.now()
         problem.resolved_by = by
         problem.save(update_fields=["resolution", "resolution_note", "resolved_at", "resolved_by"])
-        OrderEvent.objects.create(
-            order_id=problem.order_id,
+        timeline.record(
+            problem.order_id,
+            "exception_resolved",
             actor=by,
-            kind=EventKind.SYSTEM,
-            code="exception_resolved",
             public=True,
             note=note,
             data={"resolution": resolution, "exception": problem.pk},

@@ -17,7 +17,7 @@ from orders.clock import steps_by_code
 from orders.models import Order, Status
 from orders.roles import Role
 from orders.services import OrderActionError
-from orders.views import DashboardView, error_status
+from orders.web import DashboardView, refused
 from warehouse import services as warehouse_services
 
 from . import services, webhooks
@@ -137,8 +137,7 @@ def ship(request, number):
             reason=data["reason"],
         )
     except OrderActionError as error:
-        messages.error(request, error.message)
-        return _shipping_page(request, number, status=error_status(error), ship_form=form)
+        return _shipping_page(request, number, status=refused(request, error), ship_form=form)
     messages.success(
         request,
         _("Shipped with %(carrier)s, tracking number %(tracking)s. The customer has the link.")
@@ -166,8 +165,7 @@ def add_event(request, number, pk):
             by=request.user,
         )
     except OrderActionError as error:
-        messages.error(request, error.message)
-        return _shipping_page(request, number, status=error_status(error), event_form=form)
+        return _shipping_page(request, number, status=refused(request, error), event_form=form)
     messages.success(request, _("Tracking event recorded."))
     return redirect("logistics:order", number=number)
 
@@ -188,8 +186,7 @@ def resolve(request, number, pk):
             note=form.cleaned_data["note"],
         )
     except OrderActionError as error:
-        messages.error(request, error.message)
-        return _shipping_page(request, number, status=error_status(error))
+        return _shipping_page(request, number, status=refused(request, error))
     messages.success(request, _("The problem is marked resolved."))
     return redirect("logistics:order", number=number)
 

@@ -5,14 +5,14 @@ from django.utils.translation import gettext_lazy as _
 
 from orders import views as order_views
 
-from .views import StaffLoginView
+from .views import StaffLoginView, home
 
 admin.site.site_header = _("O2D administration")
 admin.site.site_title = _("O2D admin")
 admin.site.index_title = _("Process, carriers, schedules and texts")
 
 urlpatterns = [
-    path("", order_views.home, name="home"),
+    path("", home, name="home"),
     path("healthz", order_views.healthz, name="healthz"),
     path("accounts/login/", StaffLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -1,7 +1,10 @@
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+
+from orders.access import staff_required
+from orders.roles import Role, user_roles
 
 
 class StaffLoginView(LoginView):
@@ -36,3 +39,22 @@ def axes_username(request, credentials=None):
     username = (credentials or {}).get(field) or request.POST.get(field) or ""
     longest = get_user_model()._meta.get_field(get_user_model().USERNAME_FIELD).max_length
     return str(username)[:longest]
+
+
+# The dashboard each role lands on after signing in, in order of precedence.
+ROLE_HOME = [
+    (Role.MANAGER, "manager_dashboard"),
+    (Role.SALES, "sales_dashboard"),
+    (Role.WAREHOUSE, "warehouse:dashboard"),
+    (Role.LOGISTICS, "logistics:dashboard"),
+    (Role.FINANCE, "finance:dashboard"),
+]
+
+
+@staff_required
+def home(request):
+    roles = user_roles(request.user)
+    for role, url_name in ROLE_HOME:
+        if role in roles:
+            return redirect(url_name)
+    return redirect("order_list")  # pragma: no cover - every staff user has a role

@@ -340,25 +340,6 @@ def order_for_lookup(number: str, contact: str) -> Order | None:
     return order if order is not None and any(matches) else None
 
 
-def public_shipments(order: Order) -> list:
-    """The order's shipments as the customer sees them (carrier, tracking number and
-    link, status, estimate), newest first. Read through the reverse relation, so
-    orders imports nothing from logistics."""
-    return list(order.shipments.select_related("carrier").order_by("-shipped_at", "-pk"))
-
-
-NOT_ARRIVING = ("delivered", "lost", "returned")
-
-
-def delivery_estimate(shipments) -> object:
-    """The estimated delivery date of the latest shipment not delivered yet, or None."""
-    for shipment in shipments:  # newest first
-        # A lost or returned shipment will not arrive: its estimate would mislead.
-        if shipment.delivered_at is None and shipment.status not in NOT_ARRIVING:
-            return shipment.estimated_delivery
-    return None
-
-
 def change_requests_for(order: Order) -> list:
     from .models import DeliveryChangeRequest
 

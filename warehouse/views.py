@@ -17,7 +17,7 @@ from orders.clock import steps_by_code
 from orders.models import Order, Status
 from orders.roles import Role
 from orders.services import OrderActionError
-from orders.views import DashboardView, error_status
+from orders.web import DashboardView, refused
 
 from . import selectors, services
 from .forms import (
@@ -99,8 +99,7 @@ def _act(request, number, action, success, **forms):
     try:
         action()
     except OrderActionError as error:
-        messages.error(request, error.message)
-        return _work_page(request, number, status=error_status(error), **forms)
+        return _work_page(request, number, status=refused(request, error), **forms)
     if success:
         messages.success(request, success)
     return redirect("warehouse:order", number=number)

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from logistics import selectors
 from logistics import services as logistics
-from orders import selectors
 from orders.models import Status
 from orders.roles import Role
 

@@ -172,6 +172,23 @@ def test_damaged_units_are_written_off_and_replaced_from_free_stock(tea_order, p
 
 
 @pytest.mark.django_db
+def test_a_full_length_note_fits_the_write_off(tea_order, picker):
+    """Found by fuzzing: the kind's label plus a 300-character note overflowed the stock
+    movement's reason (a 500); the movement keeps a shortened reason, the discrepancy
+    the whole note."""
+    services.acknowledge_order(tea_order.pk, by=picker)
+    line = tea_order.lines.get(sku="TEA-1")
+    note = "x" * 300
+    found = services.report_discrepancy(
+        tea_order.pk, by=picker, line_id=line.pk, kind="damaged", quantity=1, note=note
+    )
+    assert found.note == note
+    reason = StockMovement.objects.get(kind=MovementKind.WRITE_OFF).reason
+    assert len(reason) == 300
+    assert reason.count("x") < len(note)  # shortened, with the truncation mark
+
+
+@pytest.mark.django_db
 def test_units_not_found_with_no_spare_start_the_shortage_loop(users, picker):
     tea, cup = ProductFactory(sku="TEA-2"), ProductFactory(sku="CUP-2")
     stocked(tea, 2)

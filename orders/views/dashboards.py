@@ -1,0 +1,88 @@
+"""Sales' and the managers' dashboards."""
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .. import selectors
+from ..clock import steps_by_code
+from ..models import (
+    Status,
+)
+from ..roles import Role
+from ..web import DashboardView
+
+
+class SalesDashboard(DashboardView):
+    roles = (Role.SALES,)
+    title = gettext_lazy("Sales")
+
+    def get_queues(self):
+        steps = steps_by_code()
+        now = timezone.now()
+        queues = [
+            selectors.queue(
+                "to_verify",
+                _("New orders: verify contact and address"),
+                [Status.PLACED],
+                where=~selectors.VERIFIED,
+                steps=steps,
+                now=now,
+            ),
+            selectors.queue(
+                "to_confirm",
+                _("Awaiting confirmation"),
+                [Status.PLACED],
+                where=selectors.VERIFIED,
+                steps=steps,
+                now=now,
+            ),
+        ]
+        no_answer = selectors.no_answer_filter(steps, now)
+        if no_answer is not None:
+            queues.append(
+                selectors.queue(
+                    "no_answer",
+                    _("No answer after the final limit: call once more or cancel"),
+                    [Status.PLACED],
+                    where=no_answer,
+                    steps=steps,
+                    now=now,
+                )
+            )
+        queues.append(
+            selectors.queue(
+                "backordered",
+                _("Backordered: agree a new delivery date"),
+                [Status.BACKORDERED],
+                steps=steps,
+                now=now,
+            )
+        )
+        return queues
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["follow_ups"] = selectors.open_follow_ups(self.request.user)
+        context["show_follow_ups"] = True
+        context["change_requests"] = selectors.pending_change_requests()
+        context["show_change_requests"] = True
+        return context
+
+
+class ManagerDashboard(DashboardView):
+    roles = (Role.MANAGER,)
+    title = gettext_lazy("Overview")
+    template_name = "orders/manager_dashboard.html"
+    partial_template_name = "orders/_manager_overview.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        counts = selectors.status_counts()
+        context["status_counts"] = [(Status(s), counts[s]) for s in Status.values]
+        context["late_orders"] = selectors.late_orders()
+        context["escalated"] = selectors.escalated_follow_ups()
+        return context
+
+    def get_queues(self):
+        return []
