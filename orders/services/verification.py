@@ -1,13 +1,12 @@
 """Verification, customer links and the customer's own answers."""
 
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import timeline
+from .. import timeline, workdays
 from ..models import (
     Customer,
     Order,
@@ -153,8 +152,9 @@ def request_callback(order_id) -> Order:
 
 
 def proposed_delivery_date(order):
-    """The date shown to a customer confirming online: their wish, else the lead time."""
-    earliest = timezone.localdate() + timedelta(days=settings.O2D_DELIVERY_LEAD_DAYS)
+    """The date shown to a customer confirming online: their wish, else the lead time in
+    working days (public holidays and adjusted working weekends counted, orders.workdays)."""
+    earliest = workdays.add_working_days(timezone.localdate(), settings.O2D_DELIVERY_LEAD_DAYS)
     if order.requested_date and order.requested_date >= earliest:
         return order.requested_date
     return earliest

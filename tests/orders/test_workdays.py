@@ -3,12 +3,15 @@ weekends (调休) from the State Council's 2026 arrangement, and the Monday-to-F
 fallback for a year the calendar library has no data for."""
 
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
 import pytest
+import time_machine
 
-from orders import workdays
+from orders import services, workdays
+from orders.models import Status
 from orders.workdays import add_working_days, is_working_day
 
 # The 2026 adjusted working weekends, as published by the State Council.
@@ -98,3 +101,15 @@ def test_year_without_data_counts_monday_to_friday_and_logs_once(fresh_fallback_
     warnings = [r.getMessage() for r in caplog.records if r.name == "orders.workdays"]
     assert len([w for w in warnings if "2030" in w]) == 1
     assert len([w for w in warnings if "2031" in w]) == 1
+
+
+@pytest.mark.django_db
+def test_the_online_confirmation_promises_the_lead_time_in_working_days(order_in):
+    """Three working days from Wednesday 30 September 2026: the National Day week is off
+    and Saturday 10 October is worked (调休), so Thursday 8, Friday 9, Saturday 10."""
+    order = order_in(Status.PLACED)
+    eve = datetime(2026, 9, 30, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with time_machine.travel(eve, tick=False):
+        assert services.proposed_delivery_date(order) == date(2026, 10, 10)
+        order.requested_date = date(2026, 10, 12)
+        assert services.proposed_delivery_date(order) == date(2026, 10, 12)
