@@ -152,9 +152,7 @@ def _change_approved(event):
 
 
 def _change_refused(event):
-    return gettext("Delivery change refused: %(reason)s") % {
-        "reason": event.data.get("reason", "")
-    }
+    return gettext("Delivery change refused: %(reason)s") % {"reason": event.data.get("reason", "")}
 
 
 def _promise_changed(event):

@@ -1,6 +1,5 @@
 """Order numbers."""
 
-
 from django.db import connection
 from django.utils import timezone
 

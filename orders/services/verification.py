@@ -1,6 +1,5 @@
 """Verification, customer links and the customer's own answers."""
 
-
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
