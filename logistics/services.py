@@ -229,6 +229,10 @@ def ship(
         ShipmentLine.objects.bulk_create(
             ShipmentLine(shipment=shipment, line_id=pk, quantity=qty) for pk, qty in wanted.items()
         )
+        order_services.record_shipped_quantities(order, wanted)
+        warehouse.mark_packages_shipped(
+            [p.pk for p in packages], carrier_name=carrier.name, tracking_number=number
+        )
         timeline.record(
             order,
             "shipment",

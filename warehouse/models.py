@@ -311,6 +311,9 @@ class Package(models.Model):
     )
     by = _who()
     created_at = models.DateTimeField(_("when"), default=timezone.now)
+    # Written by logistics through warehouse.services.mark_packages_shipped, for the label.
+    carrier_name = models.CharField(_("carrier"), max_length=100, blank=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=40, blank=True)
 
     class Meta:
         verbose_name = _("package")

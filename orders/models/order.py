@@ -335,6 +335,9 @@ class OrderLine(models.Model):
         _("quantity"), validators=[MinValueValidator(1), MaxValueValidator(100_000)]
     )
     unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
+    # Units handed to a carrier so far; logistics reports them through
+    # orders.services.record_shipped_quantities when it ships.
+    shipped_quantity = models.PositiveIntegerField(_("shipped quantity"), default=0)
 
     class Meta:
         verbose_name = _("order line")
@@ -346,6 +349,10 @@ class OrderLine(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(unit_price__gte=0), name="line_price_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(shipped_quantity__lte=models.F("quantity")),
+                name="line_shipped_at_most_ordered",
             ),
         ]
 

@@ -53,6 +53,9 @@ from .placement import (  # noqa: F401
     place_order,
     submit_order,
 )
+from .shipping import (  # noqa: F401
+    record_shipped_quantities,
+)
 from .sweep import (  # noqa: F401
     _open_follow_up,
     escalate_overdue_follow_ups,

@@ -76,6 +76,15 @@ def test_the_available_part_ships_now_and_the_rest_later(split, users):
     lamp_item = StockItem.objects.get(product=lamp)
     assert (lamp_item.on_hand, lamp_item.reserved) == (0, 0)
     assert StockItem.objects.get(product=tea).on_hand == 3
+    # orders keeps what has shipped per line; warehouse reads only that.
+    tea_line.refresh_from_db()
+    lamp_line.refresh_from_db()
+    assert (tea_line.shipped_quantity, lamp_line.shipped_quantity) == (2, 1)
+    assert warehouse.unshipped_quantities(order) == {tea_line.pk: 0, lamp_line.pk: 2}
+    first_packages = list(first.packages.all())
+    assert {(p.carrier_name, p.tracking_number) for p in first_packages} == {
+        (first.carrier.name, first.tracking_number)
+    }
 
     warehouse.receive_goods(lamp_item.pk, 2, by=picker)  # the rest arrives
     order.refresh_from_db()
@@ -90,6 +99,8 @@ def test_the_available_part_ships_now_and_the_rest_later(split, users):
         for line in order.lines.all()
     }
     assert shipped == {tea_line.pk: 2, lamp_line.pk: 3}
+    assert dict(order.lines.values_list("pk", "shipped_quantity")) == shipped
+    assert warehouse.unshipped_quantities(order) == {tea_line.pk: 0, lamp_line.pk: 0}
     assert order.shipments.count() == 2
     lamp_item.refresh_from_db()
     assert (lamp_item.on_hand, lamp_item.reserved) == (0, 0)

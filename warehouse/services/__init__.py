@@ -12,6 +12,7 @@ from .fulfilment import (  # noqa: F401
     acknowledge_order,
     add_package,
     finish_packing,
+    mark_packages_shipped,
     pick_targets,
     picked_quantities,
     record_pick,

@@ -67,6 +67,8 @@ def acknowledge_order(order_id, *, by) -> list[Shortage]:
                 created_at=fulfilment.acknowledged_at,
             )
     return reserve_order(order_id, by=by)
+
+
 def pick_targets(order) -> dict[int, int]:
     """How many units of each line to pick now: what is not shipped yet, limited to
     what is reserved for its product (less than that only when the customer agreed to
@@ -362,3 +364,14 @@ def review_order(order_id, *, by, passed: bool, notes: str = "") -> Review:
             fulfilment.packed_by = None
             fulfilment.save(update_fields=["round", "packed_at", "packed_by"])
     return review
+
+
+def mark_packages_shipped(package_ids, *, carrier_name: str, tracking_number: str) -> int:
+    """Note on packages which carrier took them and under which tracking number.
+
+    Called by logistics when it ships, so the label can print both; warehouse never
+    reads logistics' tables. Returns how many packages were marked.
+    """
+    return Package.objects.filter(pk__in=list(package_ids)).update(
+        carrier_name=carrier_name, tracking_number=tracking_number
+    )

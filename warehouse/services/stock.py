@@ -309,14 +309,7 @@ def release_reservations(order, *, by, kind=MovementKind.RELEASE, now=None) -> i
     return sum(r.quantity for r in open_reservations)
 
 
-
-
 def unshipped_quantities(order) -> dict[int, int]:
     """Units of each order line not shipped yet (an order may ship in parts)."""
-    from django.db.models import Sum
-    from django.db.models.functions import Coalesce
-
-    rows = order.lines.annotate(sent=Coalesce(Sum("shipped__quantity"), 0)).values_list(
-        "pk", "quantity", "sent"
-    )
-    return {pk: quantity - sent for pk, quantity, sent in rows}
+    rows = order.lines.values_list("pk", "quantity", "shipped_quantity")
+    return {pk: quantity - shipped for pk, quantity, shipped in rows}
