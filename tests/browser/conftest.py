@@ -10,14 +10,22 @@ live_server); plain helpers and sizes are in helpers.py.
 - ``open_page(user=None, *, language="en", viewport=DESKTOP, phone=False)``: a page in
   a fresh context of its own, signed in as ``user`` through the login form (None: not
   signed in), for tests where several people work at once.
+- ``staff``: the users of every role (``users``), named after STAFF_NAMES.
+- ``people``, ``products``: the warehouse tests' Sales user, picker and reviewer, and
+  the products of warehouse_helpers.PRODUCTS with a stock row in their bins.
 """
 
 import os
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.helpers import DESKTOP, ENGLISH, LOCALE, PHONE, TIMEOUT, log_in
+from tests.browser.helpers import DESKTOP, ENGLISH, LOCALE, PHONE, STAFF_NAMES, TIMEOUT, log_in
+from tests.browser.warehouse_helpers import PRODUCTS
+from tests.factories import ProductFactory, make_user
+from warehouse import services
+from warehouse.models import Bin
 
 
 @pytest.fixture(scope="session")
@@ -116,3 +124,39 @@ def open_page(browser: Browser, live_server):
 def phone_page(open_page) -> Page:
     """A page in a fresh phone-size context (not signed in), in English."""
     return open_page(viewport=PHONE, phone=True)
+
+
+@pytest.fixture
+def staff(users):
+    for role, user in users.items():
+        user.first_name = STAFF_NAMES[role]
+        user.last_name = ""
+        user.save(update_fields=["first_name", "last_name"])
+    return users
+
+
+@pytest.fixture
+def people(users):
+    """Sales, the picker and a second warehouse user (the reviewer), with names."""
+    sales, picker = users["Sales"], users["Warehouse"]
+    sales.first_name, sales.last_name, sales.email = "Chen", "Jing", "chen.jing@example.cn"
+    sales.save()
+    picker.first_name, picker.last_name = "Zhao", "Qiang"
+    picker.save()
+    reviewer = make_user("Warehouse", username="reviewer-user", first_name="Qian", last_name="Fang")
+    return {"sales": sales, "picker": picker, "reviewer": reviewer}
+
+
+@pytest.fixture
+def products(db):
+    """The products, each with a stock row in its bin: {sku: product}."""
+    warehouse = services.main_warehouse()
+    made = {}
+    for sku, name, price, bin_code in PRODUCTS:
+        product = ProductFactory(sku=sku, name=name, unit_price=Decimal(price))
+        item = services.stock_item_for(product)
+        if bin_code:
+            item.bin = Bin.objects.create(warehouse=warehouse, code=bin_code)
+            item.save(update_fields=["bin"])
+        made[sku] = product
+    return made

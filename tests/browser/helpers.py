@@ -1,6 +1,6 @@
 """What the browser tests share besides fixtures (those are in conftest.py): the sizes,
-the language, the timeout, signing in through the login form, screenshots, and the
-check that nothing sticks out sideways."""
+the language, the timeout, the staff's names, signing in through the login form,
+screenshots, and the check that nothing sticks out sideways."""
 
 from pathlib import Path
 
@@ -19,6 +19,15 @@ LOCALE = "en-US"
 TIMEOUT = 5_000
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
+
+# Deterministic staff names, so the public page can be checked for their absence.
+STAFF_NAMES = {
+    "Sales": "陈静",
+    "Warehouse": "赵强",
+    "Logistics": "孙磊",
+    "Finance": "周敏",
+    "Manager": "吴刚",
+}
 
 
 def log_in(page: Page, base: str, user):

@@ -362,3 +362,11 @@ class Fuzzer:
 
     def get(self, url, query):
         return self.request("GET", url, query=query)
+
+
+# ---------------------------------------------------------------------------
+# Values the form tests (test_fuzz_*.py) share
+
+FUTURE = "2099-06-30"
+PHONE = "+8613800138000"
+anything = st.dictionaries(hostile_text(), hostile_text(), max_size=3)
