@@ -5,19 +5,18 @@ Sales decides at verification whether to file it under an earlier customer."""
 import importlib
 import threading
 import uuid
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.apps import apps
 from django.core import mail
 from django.db import connection
-from django.utils import timezone
 
 from orders import emails, services
 from orders.models import Customer, Notification, NotificationKind, Order, Status
 from orders.roles import Role
 from tests.factories import DELIVERY, ProductFactory, make_user, promise_date
+from tests.orders.test_online_order import form_data as online_form_data
 
 
 @pytest.fixture
@@ -26,25 +25,10 @@ def tea(db):
 
 
 def form_data(product, **overrides):
-    data = {
-        "token": uuid.uuid4().hex,
-        "website": "",
-        "name": "王小明",
-        "country": "CN",
-        "phone": "138 0013 8000",
-        "email": "xiaoming@example.cn",
-        "province": "浙江省",
-        "city": "杭州市",
-        "district": "西湖区",
-        "street": "文三路 259 号",
-        "postal_code": "310012",
-        "requested_date": (timezone.localdate() + timedelta(days=3)).isoformat(),
-        "requested_window": "evening",
-        "special_instructions": "",
-        f"qty_{product.pk}": "1",
-    }
-    data.update(overrides)
-    return data
+    """The online order form as a customer fills it in (one unit, no instructions)."""
+    return online_form_data(
+        product, special_instructions="", **{f"qty_{product.pk}": "1"}, **overrides
+    )
 
 
 # Another person who types the same phone number.

@@ -2,16 +2,14 @@
 in the label's QR code, sent by email). Only the browser session that placed the
 order sees its full details there; anyone else sees what the status page shows."""
 
-import uuid
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from orders.models import Order
 from tests.factories import CustomerFactory, ProductFactory, place
+from tests.orders.test_online_order import form_data
 
 FULL_NAME = "王小明"
 EMAIL = "xiaoming@example.cn"
@@ -24,24 +22,11 @@ def tea(db):
 
 
 def order_online(client, product):
+    data = form_data(product, name=FULL_NAME, email=EMAIL, street=STREET)
+    del data["special_instructions"]
     response = client.post(
         "/order/",
-        {
-            "token": uuid.uuid4().hex,
-            "website": "",
-            "name": FULL_NAME,
-            "country": "CN",
-            "phone": "138 0013 8000",
-            "email": EMAIL,
-            "province": "浙江省",
-            "city": "杭州市",
-            "district": "西湖区",
-            "street": STREET,
-            "postal_code": "310012",
-            "requested_date": (timezone.localdate() + timedelta(days=3)).isoformat(),
-            "requested_window": "evening",
-            f"qty_{product.pk}": "1",
-        },
+        {**data, f"qty_{product.pk}": "1"},
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 302
