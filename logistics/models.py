@@ -217,6 +217,15 @@ class Shipment(models.Model):
         verbose_name = _("shipment")
         verbose_name_plural = _("shipments")
         ordering = ["-shipped_at"]
+        # The shipments still on their way: a few thousand among millions delivered
+        # (late shipments on the dashboard, and an order's "all delivered?" check).
+        indexes = [
+            models.Index(
+                fields=["order"],
+                condition=~models.Q(status="delivered"),
+                name="shipment_not_delivered",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["carrier", "tracking_number"], name="one_tracking_number_per_carrier"
@@ -374,6 +383,13 @@ class DeliveryException(models.Model):
         verbose_name = _("delivery exception")
         verbose_name_plural = _("delivery exceptions")
         ordering = ["opened_at"]
+        indexes = [
+            models.Index(
+                fields=["opened_at"],
+                condition=Q(resolved_at__isnull=True),
+                name="delivery_exception_open",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(resolved_at__isnull=True) | ~Q(resolution=""),

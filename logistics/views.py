@@ -3,6 +3,7 @@ tracking events, exceptions), and the carriers' webhook."""
 
 from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig
+from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,9 +14,9 @@ from django.views.decorators.http import require_POST
 
 from orders import selectors as order_selectors
 from orders.access import role_required
-from orders.clock import steps_by_code
 from orders.models import Order, Status
 from orders.roles import Role
+from orders.selectors import QueueSpec
 from orders.services import OrderActionError
 from orders.web import DashboardView, refused
 from warehouse import services as warehouse_services
@@ -35,28 +36,16 @@ class LogisticsDashboard(DashboardView):
     template_name = "logistics/dashboard.html"
     extra_sections_template = "logistics/_dashboard_sections.html"
 
-    def get_queues(self):
-        steps, now = steps_by_code(), timezone.now()
-        from django.db.models import Q
-
+    def get_queue_specs(self):
         return [
-            order_selectors.queue(
+            QueueSpec(
                 "to_ship",
                 _("To ship"),
                 [Status.PICKED],
-                where=Q(reviewed_at__isnull=False),
-                steps=steps,
-                now=now,
+                Q(reviewed_at__isnull=False),
                 link="logistics:order",
             ),
-            order_selectors.queue(
-                "in_transit",
-                _("In transit"),
-                [Status.SHIPPED],
-                steps=steps,
-                now=now,
-                link="logistics:order",
-            ),
+            QueueSpec("in_transit", _("In transit"), [Status.SHIPPED], link="logistics:order"),
         ]
 
     def get_context_data(self, **kwargs):

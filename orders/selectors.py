@@ -2,7 +2,9 @@
 
 import contextlib
 import hmac
+import re
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
@@ -11,30 +13,77 @@ from django.utils import timezone
 from .clock import annotate_due_at, attach_clocks, steps_by_code
 from .models import OPEN_STATUSES, Order, OrderEvent, Status, format_address
 
+# The staff list counts at most this many matches ("1,000+"): an exact count of a
+# broad search would read every matching row of a million-order table.
+SEARCH_COUNT_LIMIT = 1000
+# Below this length a search term has no whole trigram, so the trigram indexes cannot
+# narrow it down: short terms match the start of a name instead (an index range).
+TRIGRAM_MIN_LENGTH = 3
+
 
 def order_search(*, q="", status="", channel="", date_from=None, date_to=None):
-    """Orders matching the staff list's search box and filters, newest first."""
+    """Orders matching the staff list's search box and filters, newest first.
+
+    The search box finds an order by what was typed with it, each form through an
+    index (orders 0019): an exact order number, an exact phone number (the contact's
+    or the recipient's), else a part of the number, names or phones (trigram
+    indexes), or for a term of one or two characters the start of a name.
+    """
     qs = Order.objects.select_related("customer")
-    q = (q or "").strip()
-    if q:
-        qs = qs.filter(
-            Q(number__icontains=q)
-            | Q(customer__name__icontains=q)
-            | Q(customer__phone__icontains=q)
-            | Q(contact_name__icontains=q)
-            | Q(contact_phone__icontains=q)
-            | Q(delivery_phone__icontains=q)
-            | Q(delivery_recipient__icontains=q)
-        )
     if status:
         qs = qs.filter(status=status)
     if channel:
         qs = qs.filter(channel=channel)
     if date_from:
-        qs = qs.filter(placed_at__date__gte=date_from)
+        qs = qs.filter(placed_at__gte=_day_start(date_from))
     if date_to:
-        qs = qs.filter(placed_at__date__lte=date_to)
+        qs = qs.filter(placed_at__lt=_day_start(date_to + timedelta(days=1)))
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(_search_filter(q, qs))
     return qs.order_by("-placed_at")
+
+
+def _day_start(day):
+    """The first instant of ``day`` in the business's time zone: a range on the indexed
+    ``placed_at`` instead of a per-row ``placed_at::date`` that no index serves."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+ORDER_NUMBER = re.compile(r"\d{8}-\d{4,6}")
+
+
+def _search_filter(q: str, qs) -> Q:
+    if ORDER_NUMBER.fullmatch(q):
+        return Q(number=q)
+    phone = _as_phone(q)
+    if phone:
+        exact = Q(contact_phone=phone) | Q(delivery_phone=phone)
+        if qs.filter(exact).exists():
+            return exact
+    if len(q) < TRIGRAM_MIN_LENGTH:
+        return Q(contact_name__istartswith=q) | Q(delivery_recipient__istartswith=q)
+    return (
+        Q(number__icontains=q)
+        | Q(contact_name__icontains=q)
+        | Q(contact_phone__icontains=q)
+        | Q(delivery_recipient__icontains=q)
+        | Q(delivery_phone__icontains=q)
+    )
+
+
+def _as_phone(text: str) -> str:
+    """``text`` as a stored (E.164) phone number, or "" when it is not one."""
+    from django.core.exceptions import ValidationError
+
+    from .phones import normalize_phone
+
+    if not any(ch.isdigit() for ch in text):
+        return ""
+    try:
+        return normalize_phone(text, "CN")
+    except ValidationError:
+        return ""
 
 
 @dataclass
@@ -49,36 +98,95 @@ class Queue:
     link: str = ""  # the URL name each order links to; the order page by default
 
 
+@dataclass(frozen=True)
+class QueueSpec:
+    """What a dashboard queue holds: orders in ``statuses`` matching ``where``."""
+
+    key: str
+    title: str
+    statuses: list
+    where: Q | None = None
+    link: str = ""
+
+    @property
+    def filter(self) -> Q:
+        query = Q(status__in=self.statuses)
+        return query & self.where if self.where is not None else query
+
+
 QUEUE_SIZE = 25
+
+
+def queues(specs, *, steps=None, now=None, limit=QUEUE_SIZE) -> list[Queue]:
+    """The dashboard's queues, each with its most urgent orders (deadline first) and
+    their clocks. One query counts every queue (total, late, due soon) over the open
+    orders' status index, and one per queue lists its first ``limit`` orders."""
+    steps = steps_by_code() if steps is None else steps
+    now = now or timezone.now()
+    if not specs:
+        return []
+    statuses = sorted({status for spec in specs for status in spec.statuses})
+    timed = annotate_due_at(Order.objects.filter(status__in=statuses), steps)
+    aggregates = {}
+    for i, spec in enumerate(specs):
+        aggregates[f"n{i}"] = Count("pk", filter=spec.filter)
+        aggregates[f"late{i}"] = Count("pk", filter=spec.filter & Q(due_at__lte=now))
+        aggregates[f"soon{i}"] = Count(
+            "pk", filter=spec.filter & Q(warn_at__lte=now, due_at__gt=now)
+        )
+    counts = timed.aggregate(**aggregates)
+    result = []
+    for i, spec in enumerate(specs):
+        orders = []
+        if counts[f"n{i}"]:
+            orders = list(
+                annotate_due_at(
+                    Order.objects.filter(spec.filter).select_related("customer", "salesperson"),
+                    steps,
+                ).order_by("due_at", "placed_at")[:limit]
+            )
+            attach_clocks(orders, steps, now)
+        result.append(
+            Queue(
+                spec.key,
+                spec.title,
+                list(spec.statuses),
+                orders,
+                counts[f"n{i}"],
+                counts[f"late{i}"],
+                counts[f"soon{i}"],
+                spec.link,
+            )
+        )
+    return result
 
 
 def queue(
     key, title, statuses, *, where=None, steps=None, now=None, limit=QUEUE_SIZE, link=""
 ) -> Queue:
-    """Orders waiting in ``statuses`` (and matching ``where``), most urgent deadline
-    first, with their clocks."""
-    steps = steps_by_code() if steps is None else steps
+    """One dashboard queue (see ``queues``, which counts several in one query)."""
+    spec = QueueSpec(key, title, list(statuses), where, link)
+    return queues([spec], steps=steps, now=now, limit=limit)[0]
+
+
+# The manager's overview counts finished orders over this many recent days: an
+# all-time count of closed orders would read most of the table on every refresh.
+FINISHED_COUNT_DAYS = 30
+
+
+def status_counts(now=None) -> dict[str, int]:
+    """Orders per status: every open order, and the orders closed or cancelled that
+    were placed in the last FINISHED_COUNT_DAYS days. Two index range reads: the open
+    states are a small part of the table, the finished ones are bounded by date."""
     now = now or timezone.now()
-    base = Order.objects.filter(status__in=statuses)
-    if where is not None:
-        base = base.filter(where)
-    orders = list(
-        annotate_due_at(base.select_related("customer", "salesperson"), steps).order_by(
-            "due_at", "placed_at"
-        )[:limit]
-    )
-    attach_clocks(orders, steps, now)
-    count = base.count()
-    timed = annotate_due_at(base, steps)
-    late = timed.filter(due_at__lte=now).count() if count else 0
-    due_soon = timed.filter(warn_at__lte=now, due_at__gt=now).count() if count else 0
-    return Queue(key, title, list(statuses), orders, count, late, due_soon, link)
-
-
-def status_counts() -> dict[str, int]:
-    rows = Order.objects.values("status").annotate(n=Count("pk"))
     counts = {s: 0 for s in Status.values}
-    counts.update({row["status"]: row["n"] for row in rows})
+    finished = [s for s in Status.values if s not in OPEN_STATUSES]
+    open_rows = Order.objects.filter(status__in=OPEN_STATUSES).values("status")
+    recent_rows = Order.objects.filter(
+        status__in=finished, placed_at__gte=now - timedelta(days=FINISHED_COUNT_DAYS)
+    ).values("status")
+    for rows in (open_rows, recent_rows):
+        counts.update({row["status"]: row["n"] for row in rows.annotate(n=Count("pk"))})
     return counts
 
 

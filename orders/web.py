@@ -2,6 +2,9 @@
 answered. Department views import these from here."""
 
 from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.utils.functional import cached_property
 from django.views.generic import TemplateView
 
 from . import selectors, services
@@ -30,26 +33,81 @@ def refused(request, error) -> int:
     return error_status(error)
 
 
+class BoundedPaginator(Paginator):
+    """A paginator that counts at most ``limit`` objects, one more to know that there
+    are more: the count of a broad search over a million orders reads ``limit + 1``
+    index entries instead of every matching row. Pages stop at the limit; the page
+    says so and asks for a narrower search (``more``)."""
+
+    def __init__(self, object_list, per_page, *, limit, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.limit = limit
+
+    @cached_property
+    def count(self):
+        return self.object_list[: self.limit + 1].count()
+
+    @property
+    def more(self) -> bool:
+        return self.count > self.limit
+
+
 class DashboardView(RoleRequiredMixin, TemplateView):
     """A role's dashboard: queues of the orders waiting on that role, most urgent first.
 
-    Department apps subclass it with their own ``roles`` and ``queues``; the queue
-    section reloads itself through htmx (``?partial=1``).
+    Department apps subclass it with their own ``roles`` and ``queues`` (or
+    ``get_queue_specs``). The live section reloads itself through htmx
+    (``?partial=1&since=<version>``); when nothing it shows can have changed since the
+    version the browser holds, the answer is an empty 204 (htmx swaps nothing), so an
+    idle dashboard costs a few index lookups per refresh instead of its queries.
     """
 
     template_name = "orders/dashboard.html"
     partial_template_name = "orders/_dashboard_queues.html"
+    live_template_name = "orders/_live.html"
+    live_id = "queues"
     # A department's own sections below its queues (low stock, delivery problems...).
     extra_sections_template = ""
     title = ""
-    queues: list[tuple[str, str, list[str]]] = []
+    # (key, title, statuses) or (key, title, statuses, where), or QueueSpecs.
+    queues: list = []
+    # Besides the timeline (every change of an order records an event), the models
+    # whose new rows change what this dashboard shows (e.g. stock movements).
+    version_models: tuple = ()
+    # Clocks ("due in 2 h", late, due soon) move with time: a new version each minute.
+    version_seconds = 60
+
+    def get_queue_specs(self) -> list:
+        return [
+            spec if isinstance(spec, selectors.QueueSpec) else selectors.QueueSpec(*spec)
+            for spec in self.queues
+        ]
 
     def get_queues(self):
-        steps = steps_by_code()
-        return [
-            selectors.queue(key, title, statuses, steps=steps)
-            for key, title, statuses in self.queues
-        ]
+        return selectors.queues(self.get_queue_specs(), steps=steps_by_code())
+
+    def version(self) -> str:
+        """What the live section's content depends on: the newest timeline event (and
+        the newest row of ``version_models``), and the current minute."""
+        from django.db.models import Max
+        from django.utils import timezone
+
+        from .models import OrderEvent
+
+        latest = [OrderEvent.objects.aggregate(n=Max("pk"))["n"] or 0]
+        latest += [model.objects.aggregate(n=Max("pk"))["n"] or 0 for model in self.version_models]
+        minute = int(timezone.now().timestamp()) // self.version_seconds
+        return "-".join(str(n) for n in [*latest, minute])
+
+    def is_partial(self) -> bool:
+        return bool(self.request.htmx or self.request.GET.get("partial"))
+
+    def get(self, request, *args, **kwargs):
+        self.current_version = self.version()
+        since = request.GET.get("since")
+        if self.is_partial() and since and since == self.current_version:
+            return HttpResponse(status=204)
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -57,9 +115,11 @@ class DashboardView(RoleRequiredMixin, TemplateView):
         context["queues"] = self.get_queues()
         context["partial_template_name"] = self.partial_template_name
         context["extra_sections_template"] = self.extra_sections_template
+        context["live_id"] = self.live_id
+        context["version"] = self.current_version
         return context
 
     def get_template_names(self):
-        if self.request.htmx or self.request.GET.get("partial"):
-            return [self.partial_template_name]
+        if self.is_partial():
+            return [self.live_template_name]
         return [self.template_name]

@@ -36,7 +36,15 @@ class CustomerLookupForm(forms.Form):
 
 
 class OrderFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=100,
+        help_text=_(
+            "Order number, phone number or name; one or two characters find names "
+            "starting with them."
+        ),
+    )
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("All statuses")), *Status.choices]
     )

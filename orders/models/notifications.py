@@ -54,6 +54,14 @@ class Notification(models.Model):
         verbose_name = _("email")
         verbose_name_plural = _("emails")
         ordering = ["-created_at"]
+        # The sweep's "unsent" set: a few rows among millions of sent emails.
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(sent_at__isnull=True),
+                name="notification_unsent",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["order", "kind", "key"], name="one_notification_per_kind_and_key"

@@ -173,7 +173,22 @@ class Order(ConcurrentTransitionMixin, models.Model):
                 condition=models.Q(total__gte=0), name="order_total_not_negative"
             )
         ]
-        indexes = [models.Index(fields=["status", "step_started_at"])]
+        # Beyond these, orders 0019 adds PostgreSQL-only indexes for the staff search
+        # (trigram indexes on the number, names and phones; prefix indexes on names).
+        indexes = [
+            models.Index(fields=["status", "step_started_at"]),
+            # The list filtered by state, newest first; the overview's recent counts.
+            models.Index(fields=["status", "placed_at"], name="order_status_placed"),
+            # A phone number typed in the search box finds its orders at once.
+            models.Index(fields=["contact_phone"], name="order_contact_phone"),
+            models.Index(fields=["delivery_phone"], name="order_delivery_phone"),
+            # The deadline sweep reads only open orders not yet marked late.
+            models.Index(
+                fields=["status", "step_started_at"],
+                condition=models.Q(step_overdue_at__isnull=True, status__in=OPEN_STATUSES),
+                name="order_open_not_overdue",
+            ),
+        ]
 
     def __str__(self):
         return self.number

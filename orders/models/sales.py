@@ -50,6 +50,12 @@ class FollowUp(models.Model):
         verbose_name = _("follow-up")
         verbose_name_plural = _("follow-ups")
         ordering = ["due_at"]
+        # Open follow-ups, most urgent first (dashboards and the escalation sweep).
+        indexes = [
+            models.Index(
+                fields=["due_at"], condition=models.Q(done_at__isnull=True), name="follow_up_open"
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["order", "step", "step_started_at"], name="one_follow_up_per_step"
@@ -205,6 +211,14 @@ class DeliveryChangeRequest(models.Model):
         verbose_name = _("delivery change request")
         verbose_name_plural = _("delivery change requests")
         ordering = ["-created_at", "-pk"]
+        # Sales' queue of requests waiting for an answer.
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status="pending"),
+                name="change_request_pending",
+            )
+        ]
         constraints = [
             # One open request per order: the customer waits for the answer first.
             models.UniqueConstraint(

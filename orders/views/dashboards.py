@@ -6,10 +6,9 @@ from django.utils.translation import gettext_lazy
 
 from .. import selectors
 from ..clock import steps_by_code
-from ..models import (
-    Status,
-)
+from ..models import OPEN_STATUSES, Status
 from ..roles import Role
+from ..selectors import QueueSpec
 from ..web import DashboardView
 
 
@@ -20,46 +19,33 @@ class SalesDashboard(DashboardView):
     def get_queues(self):
         steps = steps_by_code()
         now = timezone.now()
-        queues = [
-            selectors.queue(
+        specs = [
+            QueueSpec(
                 "to_verify",
                 _("New orders: verify contact and address"),
                 [Status.PLACED],
-                where=~selectors.VERIFIED,
-                steps=steps,
-                now=now,
+                ~selectors.VERIFIED,
             ),
-            selectors.queue(
-                "to_confirm",
-                _("Awaiting confirmation"),
-                [Status.PLACED],
-                where=selectors.VERIFIED,
-                steps=steps,
-                now=now,
+            QueueSpec(
+                "to_confirm", _("Awaiting confirmation"), [Status.PLACED], selectors.VERIFIED
             ),
         ]
         no_answer = selectors.no_answer_filter(steps, now)
         if no_answer is not None:
-            queues.append(
-                selectors.queue(
+            specs.append(
+                QueueSpec(
                     "no_answer",
                     _("No answer after the final limit: call once more or cancel"),
                     [Status.PLACED],
-                    where=no_answer,
-                    steps=steps,
-                    now=now,
+                    no_answer,
                 )
             )
-        queues.append(
-            selectors.queue(
-                "backordered",
-                _("Backordered: agree a new delivery date"),
-                [Status.BACKORDERED],
-                steps=steps,
-                now=now,
+        specs.append(
+            QueueSpec(
+                "backordered", _("Backordered: agree a new delivery date"), [Status.BACKORDERED]
             )
         )
-        return queues
+        return selectors.queues(specs, steps=steps, now=now)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -75,11 +61,16 @@ class ManagerDashboard(DashboardView):
     title = gettext_lazy("Overview")
     template_name = "orders/manager_dashboard.html"
     partial_template_name = "orders/_manager_overview.html"
+    live_id = "overview"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         counts = selectors.status_counts()
-        context["status_counts"] = [(Status(s), counts[s]) for s in Status.values]
+        # Open orders are counted all; finished ones over the recent days only.
+        context["status_counts"] = [
+            (Status(s), counts[s], s not in OPEN_STATUSES) for s in Status.values
+        ]
+        context["finished_days"] = selectors.FINISHED_COUNT_DAYS
         context["late_orders"] = selectors.late_orders()
         context["escalated"] = selectors.escalated_follow_ups()
         return context

@@ -4,7 +4,6 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -34,7 +33,7 @@ from ..models import (
     Status,
 )
 from ..process import state_diagram
-from ..web import error_status, refused
+from ..web import BoundedPaginator, error_status, refused
 
 
 @staff_required
@@ -46,7 +45,8 @@ def order_list(request):
         status = 400
     else:
         orders = selectors.order_search(**(form.cleaned_data if form.is_bound else {}))
-    page = Paginator(orders, 30).get_page(request.GET.get("page"))
+    paginator = BoundedPaginator(orders, 30, limit=selectors.SEARCH_COUNT_LIMIT)
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
