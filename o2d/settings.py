@@ -103,6 +103,9 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # Persistent connections in production (a new PostgreSQL connection per request
 # costs about as much as placing an order); checked before reuse.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0 if DEBUG else 60)
+# Behind PgBouncer in transaction pooling mode a cursor cannot outlive its transaction:
+# Django must not use server-side cursors (QuerySet.iterator()).
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("O2D_PGBOUNCER", default=False)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The demo runs web, worker and beat against one SQLite file: wait for locks
@@ -189,6 +192,27 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
+# Media files (email orders' evidence, customers' problem photos): the local disk by
+# default; with several web or worker machines, an S3-compatible store they all share
+# (django-storages). The files stay private: the app streams each one to the staff
+# allowed to see it, so the bucket needs no public access and URLs are never handed out.
+O2D_MEDIA_STORAGE = env.str("O2D_MEDIA_STORAGE", default="local")
+if O2D_MEDIA_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("O2D_S3_BUCKET"),
+            "endpoint_url": env.str("O2D_S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("O2D_S3_REGION", default=None),
+            "access_key": env.str("O2D_S3_ACCESS_KEY", default=None),
+            "secret_key": env.str("O2D_S3_SECRET_KEY", default=None),
+            "location": env.str("O2D_S3_PREFIX", default="media"),
+            "default_acl": "private",
+            "file_overwrite": False,
+        },
+    }
+elif O2D_MEDIA_STORAGE != "local":
+    raise ImproperlyConfigured('O2D_MEDIA_STORAGE must be "local" or "s3".')
 
 # Email: the console backend for the demo; SMTP settings come from EMAIL_URL.
 _email = env.email_url("EMAIL_URL", default="consolemail://")
@@ -223,6 +247,22 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "redis+socket://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600)
     }
+# Separate queues, so that a burst of emails never delays the deadline sweeps and the
+# reverse: set O2D_EMAIL_QUEUE and O2D_SWEEP_QUEUE and start workers with -Q for each
+# (docker-compose.yml: "worker" takes the sweeps and the rest, "mailer" the emails).
+# Unset, every task goes to the default queue and one worker takes all.
+O2D_EMAIL_QUEUE = env.str("O2D_EMAIL_QUEUE", default="")
+O2D_SWEEP_QUEUE = env.str("O2D_SWEEP_QUEUE", default="")
+EMAIL_TASKS = ["orders.tasks.send_customer_email"]
+SWEEP_TASKS = [
+    "orders.tasks.sweep_deadlines",
+    "orders.tasks.requeue_unsent_emails",
+    "feedback.tasks.auto_confirm_receipts",
+]
+CELERY_TASK_ROUTES = {
+    **({name: {"queue": O2D_EMAIL_QUEUE} for name in EMAIL_TASKS} if O2D_EMAIL_QUEUE else {}),
+    **({name: {"queue": O2D_SWEEP_QUEUE} for name in SWEEP_TASKS} if O2D_SWEEP_QUEUE else {}),
+}
 # An unsent email nobody is sending is queued again by the deadline sweep (every minute)
 # once it is this old (seconds): the broker was down, or its worker died.
 O2D_EMAIL_REQUEUE_AFTER_SECONDS = env.int("O2D_EMAIL_REQUEUE_AFTER_SECONDS", default=120)
