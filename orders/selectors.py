@@ -332,8 +332,11 @@ def matching_customers(*, phone="", email="", name="", limit=5):
             query |= Q(phone=normalize_phone(phone, "CN"))
     if email and "@" in email:
         query |= Q(email__iexact=email.strip())
-    if len(name.strip()) >= 2:
-        query |= Q(name__icontains=name.strip())
+    name = name.strip()
+    if len(name) >= TRIGRAM_MIN_LENGTH:
+        query |= Q(name__icontains=name)  # orders 0020's trigram index
+    elif len(name) == 2:
+        query |= Q(name__istartswith=name)  # and its prefix index
     if not query:
         return []
     customers = list(Customer.objects.filter(query).order_by("name")[:limit])

@@ -200,3 +200,16 @@ def test_the_sweeps_read_their_open_sets_through_partial_indexes(db):
     assert "follow_up_open" in _plan(follow_ups)
     assert "shipment_not_delivered" in _plan(logistics_services.late_shipments())
     assert "delivery_exception_open" in _plan(logistics_services.open_exceptions())
+
+
+def test_the_customer_lookup_finds_part_of_a_name_through_its_indexes(db):
+    from orders.models import Customer
+
+    wang = CustomerFactory(name="王大伟", phone="+8613700137003")
+    CustomerFactory(name="李梅", phone="+8613900139002")
+    assert selectors.matching_customers(name="大伟a") == []
+    assert [c.pk for c in selectors.matching_customers(name="王大伟")] == [wang.pk]
+    assert [c.pk for c in selectors.matching_customers(name="王大")] == [wang.pk]
+    assert selectors.matching_customers(name="大伟") == []  # two characters: the start only
+    assert "customer_name_trgm" in _plan(Customer.objects.filter(name__icontains="王大伟"))
+    assert "customer_name_prefix" in _plan(Customer.objects.filter(name__istartswith="王大"))
