@@ -188,7 +188,8 @@ def status_counts(now=None) -> dict[str, int]:
         status__in=finished, placed_at__gte=now - timedelta(days=FINISHED_COUNT_DAYS)
     ).values("status")
     for rows in (open_rows, recent_rows):
-        counts.update({row["status"]: row["n"] for row in rows.annotate(n=Count("pk"))})
+        # COUNT(*), not COUNT(id): the (status, placed_at) index alone answers it.
+        counts.update({row["status"]: row["n"] for row in rows.annotate(n=Count("*"))})
     return counts
 
 

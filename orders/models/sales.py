@@ -42,7 +42,7 @@ class FollowUp(models.Model):
         verbose_name=_("assigned to"),
     )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
-    due_at = models.DateTimeField(_("due"), db_index=True)
+    due_at = models.DateTimeField(_("due"))  # open ones: the follow_up_open index
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
 
