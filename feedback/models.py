@@ -103,6 +103,29 @@ class ProblemCase(models.Model):
         verbose_name = _("problem case")
         verbose_name_plural = _("problem cases")
         ordering = ["opened_at", "pk"]
+        # Partial indexes for the small sets the pages and the hourly task read, so
+        # they never scan every case (nearly all of them are resolved and old):
+        indexes = [
+            # Sales' open cases, oldest first.
+            models.Index(
+                fields=["opened_at", "id"],
+                condition=Q(status="open"),
+                name="problemcase_open",
+            ),
+            # Orders awaiting receipt: an order's last resolved case (its new
+            # deadline) and "resolved within the limit", per order.
+            models.Index(
+                fields=["order", "resolved_at"],
+                condition=Q(status="resolved"),
+                name="problemcase_resolved_by_order",
+            ),
+            # The Sales page's "recently resolved".
+            models.Index(
+                fields=["-resolved_at", "-id"],
+                condition=Q(status="resolved"),
+                name="problemcase_recently_resolved",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["order"], condition=Q(status="open"), name="one_open_case_per_order"

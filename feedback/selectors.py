@@ -3,11 +3,11 @@
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Count, Exists, Max, OuterRef, Prefetch
+from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from orders.clock import steps_by_code
-from orders.models import Order, Status, StepCode
+from orders.models import Order, ProcessStep, Status, StepCode
 
 from .models import CaseStatus, ProblemCase, ProblemPhoto, Receipt
 
@@ -17,17 +17,25 @@ DEFAULT_RECEIPT_LIMIT = timedelta(days=7)
 DEFAULT_CASE_RESPONSE = timedelta(hours=24)
 
 
+def _receipt_step(steps=None):
+    """The receipt step: from ``steps`` (steps_by_code) when the caller has them, else
+    read alone (one query; its target does not depend on the channel here)."""
+    if steps is not None:
+        return steps.get(StepCode.RECEIPT)
+    return ProcessStep.objects.filter(code=StepCode.RECEIPT).first()
+
+
 def receipt_limit(steps=None) -> timedelta:
     """How long a delivered order waits for the customer's answer: the target time of
     the receipt step (set in the admin), else seven days."""
-    step = (steps if steps is not None else steps_by_code()).get(StepCode.RECEIPT)
+    step = _receipt_step(steps)
     return (step.target if step else None) or DEFAULT_RECEIPT_LIMIT
 
 
 def case_response_time(steps=None) -> timedelta:
     """How long Sales has to answer a problem report: the receipt step's follow-up
     time (set in the admin), else 24 hours."""
-    step = (steps if steps is not None else steps_by_code()).get(StepCode.RECEIPT)
+    step = _receipt_step(steps)
     return (step.follow_up_within if step else None) or DEFAULT_CASE_RESPONSE
 
 
@@ -36,15 +44,28 @@ def awaiting_receipt(now=None, *, limit=None):
 
     With ``limit``, only those whose answer is overdue: delivered (the state's start,
     ``step_started_at``), and any problem case resolved, longer than ``limit`` ago.
+
+    Every condition on feedback's rows is a NOT EXISTS, never a join: the delivered
+    orders are read in ``step_started_at`` order through orders' (status,
+    step_started_at) index, and each is checked against the receipts' unique key and
+    the cases' partial indexes, so a page of them reads a page of rows, not every
+    receipt and case there is.
     """
     now = now or timezone.now()
-    qs = Order.objects.filter(status=Status.DELIVERED, receipt__isnull=True).exclude(
+    qs = Order.objects.filter(status=Status.DELIVERED).exclude(
+        Exists(Receipt.objects.filter(order=OuterRef("pk")))
+    )
+    qs = qs.exclude(
         Exists(ProblemCase.objects.filter(order=OuterRef("pk"), status=CaseStatus.OPEN))
     )
     if limit is not None:
         cutoff = now - limit
         qs = qs.filter(step_started_at__lte=cutoff).exclude(
-            Exists(ProblemCase.objects.filter(order=OuterRef("pk"), resolved_at__gt=cutoff))
+            Exists(
+                ProblemCase.objects.filter(
+                    order=OuterRef("pk"), status=CaseStatus.RESOLVED, resolved_at__gt=cutoff
+                )
+            )
         )
     return qs
 
@@ -119,12 +140,21 @@ def cases_of(order) -> list[ProblemCase]:
 
 
 def open_cases(now=None):
-    """Open problem cases, oldest first, each with ``overdue`` (past its due time)."""
+    """Open problem cases, oldest first, each with ``overdue`` (past its due time) and
+    ``photo_count``. Read through the open cases' partial index; the photos are
+    counted per case by a subquery (no join that multiplies the rows)."""
     now = now or timezone.now()
+    photos = (
+        ProblemPhoto.objects.filter(case=OuterRef("pk"))
+        .order_by()
+        .values("case")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     cases = list(
         ProblemCase.objects.filter(status=CaseStatus.OPEN)
         .select_related("order__customer", "owner")
-        .annotate(photo_count=Count("photos"))
+        .annotate(photo_count=Coalesce(Subquery(photos), 0))
         .order_by("opened_at", "pk")
     )
     for case in cases:
@@ -135,12 +165,19 @@ def open_cases(now=None):
 
 def orders_awaiting_receipt(limit, now=None, *, size=100):
     """Delivered orders still waiting for the customer's answer, longest waiting first,
-    each with ``delivered_at`` and ``auto_confirm_at`` (when receipt counts as confirmed)."""
+    each with ``delivered_at`` and ``auto_confirm_at`` (when receipt counts as confirmed).
+    The last resolved case of each is a subquery on the resolved cases' partial index,
+    evaluated for the rows shown only."""
     now = now or timezone.now()
+    last_resolved = (
+        ProblemCase.objects.filter(order=OuterRef("pk"), status=CaseStatus.RESOLVED)
+        .order_by("-resolved_at")
+        .values("resolved_at")[:1]
+    )
     qs = (
         awaiting_receipt(now)
         .select_related("customer", "salesperson")
-        .annotate(last_resolved=Max("problem_cases__resolved_at"))
+        .annotate(last_resolved=Subquery(last_resolved))
         .order_by("step_started_at", "pk")
     )
     orders = list(qs[:size])
@@ -153,8 +190,9 @@ def orders_awaiting_receipt(limit, now=None, *, size=100):
 
 
 def recently_resolved(size=20):
+    """The last ``size`` resolved cases, newest first (the resolved cases' index)."""
     return list(
         ProblemCase.objects.filter(status=CaseStatus.RESOLVED)
         .select_related("order", "resolved_by")
-        .order_by("-resolved_at")[:size]
+        .order_by("-resolved_at", "-pk")[:size]
     )

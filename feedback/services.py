@@ -10,12 +10,13 @@ import logging
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders import timeline
 from orders.clock import steps_by_code
-from orders.models import NotificationKind, Order, Status, StepCode
+from orders.models import Notification, NotificationKind, Order, Status, StepCode
 from orders.services import (
     OrderActionError,
     TransitionForbidden,
@@ -164,7 +165,13 @@ def send_receipt_reminders(now=None) -> int:
     candidates = (
         awaiting_receipt(now, limit=remind_after)
         .filter(contact_email__gt="")
-        .exclude(notifications__kind=NotificationKind.RECEIPT_REMINDER)
+        .exclude(
+            Exists(
+                Notification.objects.filter(
+                    order=OuterRef("pk"), kind=NotificationKind.RECEIPT_REMINDER
+                )
+            )
+        )
         .values_list("pk", flat=True)
     )
     for order_id in candidates:

@@ -87,13 +87,14 @@ def packing_slip_pdf(order) -> bytes:
     return _render("warehouse/pdf/packing_slip.html", context)
 
 
-def labels_pdf(order) -> bytes:
-    """One 4 x 6 inch shipping label per package of the current picking round.
+def labels_pdf(order, packages=None) -> bytes:
+    """One 4 x 6 inch shipping label per package of the current picking round
+    (``packages``: those packages, when the caller has read them already).
 
     Raises ValueError when the order has no packages yet: a label always belongs to a
     package, and its "k of n" would be meaningless without them.
     """
-    packages = selectors.packages(order)
+    packages = selectors.packages(order) if packages is None else packages
     if not packages:
         raise ValueError(f"Order {order.number} has no packages to label.")
     return _render("warehouse/pdf/label.html", _context(order, packages, 0.5, 16.0))

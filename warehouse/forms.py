@@ -59,7 +59,8 @@ class StockSearchForm(forms.Form):
 class BatchPickForm(forms.Form):
     """Which orders go on a batch pick list: numbers, or every acknowledged order."""
 
-    orders = forms.CharField(label=_("Order numbers"), required=False, max_length=2000)
+    # Room for the 200 numbers numbers() takes (up to 15 characters each, separated).
+    orders = forms.CharField(label=_("Order numbers"), required=False, max_length=200 * 16)
 
     def numbers(self) -> list[str]:
         raw = self.cleaned_data.get("orders") or ""

@@ -13,9 +13,9 @@ from django.views.decorators.http import require_POST
 
 from orders import selectors as order_selectors
 from orders.access import role_required
-from orders.clock import steps_by_code
 from orders.models import Order, Status
 from orders.roles import Role
+from orders.selectors import QueueSpec
 from orders.services import OrderActionError
 from orders.web import DashboardView, refused
 
@@ -29,7 +29,7 @@ from .forms import (
     StockChangeForm,
     StockSearchForm,
 )
-from .models import Fulfilment, StockItem
+from .models import StockItem, StockMovement
 
 warehouse_required = role_required(Role.WAREHOUSE)
 
@@ -40,21 +40,28 @@ class WarehouseDashboard(DashboardView):
     template_name = "warehouse/dashboard.html"
     extra_sections_template = "warehouse/_dashboard_sections.html"
 
-    def get_queues(self):
-        steps, now = steps_by_code(), timezone.now()
+    # Low stock changes with stock movements, not only with the timeline.
+    version_models = (StockMovement,)
+
+    def get_queue_specs(self):
         link = "warehouse:order"
-        queues = [
-            ("to_acknowledge", _("To acknowledge"), [Status.CONFIRMED], selectors.TO_ACKNOWLEDGE),
-            ("to_pick", _("To pick"), [Status.CONFIRMED], selectors.TO_PICK),
-            ("to_pack", _("To pack"), [Status.PICKED], selectors.TO_PACK),
-            ("to_review", _("To review"), [Status.PICKED], selectors.TO_REVIEW),
-            ("backordered", _("Backordered: waiting for stock"), [Status.BACKORDERED], None),
-        ]
         return [
-            order_selectors.queue(
-                key, title, statuses, where=where, steps=steps, now=now, link=link
-            )
-            for key, title, statuses, where in queues
+            QueueSpec(
+                "to_acknowledge",
+                _("To acknowledge"),
+                [Status.CONFIRMED],
+                selectors.TO_ACKNOWLEDGE,
+                link,
+            ),
+            QueueSpec("to_pick", _("To pick"), [Status.CONFIRMED], selectors.TO_PICK, link),
+            QueueSpec("to_pack", _("To pack"), [Status.PICKED], selectors.TO_PACK, link),
+            QueueSpec("to_review", _("To review"), [Status.PICKED], selectors.TO_REVIEW, link),
+            QueueSpec(
+                "backordered",
+                _("Backordered: waiting for stock"),
+                [Status.BACKORDERED],
+                link=link,
+            ),
         ]
 
     def get_context_data(self, **kwargs):
@@ -69,13 +76,14 @@ def _order(number) -> Order:
 
 def _work_page(request, number, *, status=200, **forms):
     order = _order(number)
-    fulfilment = Fulfilment.objects.filter(order=order).select_related("acknowledged_by").first()
+    fulfilment = selectors.fulfilment_of(order)
+    picking = selectors.picking(order)
     context = {
         "order": order,
         "fulfilment": fulfilment,
-        "stage": selectors.stage(order),
-        "rows": selectors.pick_rows(order),
-        "reserved": order.reservations.filter(released_at__isnull=True).exists(),
+        "stage": selectors.stage(order, fulfilment),
+        "rows": picking.rows,
+        "reserved": picking.reserved,
         "packages": selectors.packages(order),
         "reviews": order.reviews.select_related("by"),
         "discrepancies": order.discrepancies.select_related("line", "by"),
@@ -326,10 +334,11 @@ def labels(request, number):
     from .documents import labels_pdf
 
     order = _order(number)
-    if not selectors.packages(order):
+    packages = selectors.packages(order)
+    if not packages:
         messages.error(request, _("Add the packages first: there is one label per package."))
         return _work_page(request, number, status=409)
-    return _pdf(labels_pdf(order), f"labels-{order.number}.pdf")
+    return _pdf(labels_pdf(order, packages), f"labels-{order.number}.pdf")
 
 
 # ---------------------------------------------------------------------------
@@ -351,7 +360,7 @@ def stock(request, *, status=200, form=None, failed_pk=None):
             | Q(bin__code__icontains=query)
         )
     items = list(items[:200])
-    waiting = selectors.waiting_demand()
+    waiting = selectors.waiting_demand([item.product_id for item in items])
     for item in items:
         item.waiting = waiting.get(item.product_id, 0)
     return render(

@@ -19,8 +19,10 @@ from .fulfilment import (  # noqa: F401
     remove_package,
     report_discrepancy,
     review_order,
+    share_reserved,
 )
 from .stock import (  # noqa: F401
+    MAIN_WAREHOUSE,
     Shortage,
     StockError,
     _backorder_for,

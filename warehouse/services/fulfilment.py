@@ -73,14 +73,21 @@ def pick_targets(order) -> dict[int, int]:
     """How many units of each line to pick now: what is not shipped yet, limited to
     what is reserved for its product (less than that only when the customer agreed to
     receive the available goods first), shared over the product's lines in order."""
-    left = unshipped_quantities(order)
     held = defaultdict(int)
     for product_id, quantity in Reservation.objects.filter(
         order=order, released_at__isnull=True
     ).values_list("stock_item__product_id", "quantity"):
         held[product_id] += quantity
+    return share_reserved(order.lines.all(), unshipped_quantities(order), held)
+
+
+def share_reserved(lines, left: dict[int, int], held: dict[int, int]) -> dict[int, int]:
+    """Units to pick per line: what is ``left`` to ship of it, limited to what is
+    ``held`` (reserved) for its product, shared over the product's lines in order.
+    Reads nothing: the pick lists compute it for many orders from rows read in bulk."""
+    held = defaultdict(int, held)
     targets = {}
-    for line in order.lines.all():
+    for line in lines:
         targets[line.pk] = min(left.get(line.pk, 0), held[line.product_id])
         held[line.product_id] -= targets[line.pk]
     return targets

@@ -33,8 +33,12 @@ def _require_warehouse(by):
         )
 
 
+# The code of the warehouse orders are served from (created by migration 0002).
+MAIN_WAREHOUSE = "MAIN"
+
+
 def main_warehouse() -> Warehouse:
-    return Warehouse.objects.get(code="MAIN")
+    return Warehouse.objects.get(code=MAIN_WAREHOUSE)
 
 
 def stock_item_for(product, warehouse=None) -> StockItem:

@@ -1,0 +1,486 @@
+"""Query budgets for every staff page, dashboard and htmx fragment.
+
+Each page is opened as the role that uses it, with 10 orders and with 200 orders of
+every kind (tests/performance/conftest.py). It must answer 200 (204: an idle refresh),
+run the same number of queries at both sizes (a query per row would grow with the
+orders) and stay within its budget below. Dashboards and htmx fragments may run at
+most 15 queries; every other page's budget is what it runs today, so any added query
+fails here first.
+
+A new staff URL needs a line in BUDGETS (or in POST_ONLY or PUBLIC_ELSEWHERE):
+test_every_staff_url_has_a_budget fails until it has one.
+
+Each page is counted with an empty cache and with the clock standing still. All pages
+are measured once per module by the ``measured`` fixture (the orders are built once);
+each test then checks one page's numbers, so a failure names the page, its counts at
+both sizes and the queries it repeated.
+"""
+
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from unittest import mock
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.db import connection
+from django.template.loader import render_to_string
+from django.test.utils import CaptureQueriesContext
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from orders.roles import Role
+
+from .conftest import LARGE, SMALL, World, clients_for, make_world
+
+# The orders are built once per module (conftest.world_db); the mark also makes
+# pytest-django create the test database when only some of these tests run.
+pytestmark = pytest.mark.django_db
+
+# Dashboards and htmx fragments: at most this many queries (the product owner's limit).
+DASHBOARD_LIMIT = 15
+
+# Queries per page with 10 and with 200 orders (the same at both sizes).
+BUDGETS = {
+    # orders
+    "sales_dashboard": 14,
+    "sales_dashboard?partial=1": 12,
+    "sales_dashboard[idle]": 4,
+    "sales_dashboard[hx]": 12,
+    "manager_dashboard": 10,
+    "manager_dashboard?partial=1": 10,
+    "manager_dashboard[idle]": 4,
+    "manager_dashboard[hx]": 10,
+    "order_list": 7,
+    "order_list?q": 7,
+    "order_list?status": 7,
+    "order_list?filters": 7,
+    "order_list?page=2": 7,
+    "order_create": 7,
+    "customer_lookup[hx]": 9,
+    "order_detail[problem]": 18,
+    "order_detail[to_acknowledge]": 17,
+    "order_detail[placed]": 19,
+    "order_edit": 13,
+    "order_document": 4,
+    "process": 18,
+    # warehouse
+    "warehouse:dashboard": 14,
+    "warehouse:dashboard?partial=1": 14,
+    "warehouse:dashboard[idle]": 5,
+    "warehouse:dashboard[hx]": 14,
+    "warehouse:batch_pick_list": 8,
+    "warehouse:batch_pick_list?orders": 8,
+    "warehouse:stock": 5,
+    "warehouse:stock?q": 5,
+    "warehouse:order[to_pick]": 16,
+    "warehouse:order[to_review]": 16,
+    "warehouse:pick_list": 11,
+    "warehouse:packing_slip": 9,
+    "warehouse:labels": 9,
+    # logistics
+    "logistics:dashboard": 11,
+    "logistics:dashboard?partial=1": 11,
+    "logistics:dashboard[idle]": 4,
+    "logistics:dashboard[hx]": 11,
+    "logistics:problems": 4,
+    "logistics:order[to_ship]": 18,
+    "logistics:order[shipped]": 20,
+    # feedback
+    "feedback:cases": 8,
+    "feedback:photo": 4,
+    # finance
+    "finance:dashboard": 10,
+    "finance:dashboard?partial=1": 8,
+    "finance:dashboard[idle]": 4,
+    "finance:dashboard[hx]": 8,
+    # the health probe (orders.views.healthz, anonymous)
+    "healthz": 0,
+}
+
+# Pages whose count may grow with the orders, by how much from 10 to 200 orders, and why.
+ALLOWED_GROWTH: dict[str, int] = {}
+
+# Pages another engineer is fixing (orders/ and logistics/ are theirs): the reason
+# names the repeated query. strict: the test fails once the page is fixed, as a
+# reminder to remove the line.
+XFAIL: dict[str, str] = {}
+
+# Staff URLs that only take POST (a GET is refused with 405, tested below).
+POST_ONLY = {
+    "order_action",
+    "order_comment",
+    "order_verify",
+    "order_customer",
+    "order_new_date",
+    "order_partial",
+    "change_request_decide",
+    "warehouse:stock_change",
+    "warehouse:acknowledge",
+    "warehouse:reserve",
+    "warehouse:scan",
+    "warehouse:discrepancy",
+    "warehouse:package_add",
+    "warehouse:package_remove",
+    "warehouse:packed",
+    "warehouse:review",
+    "logistics:ship",
+    "logistics:add_event",
+    "logistics:resolve",
+    "feedback:phone_receipt",
+    "feedback:resolve_case",
+}
+
+# The customers' pages and the carriers' webhook: their budgets are in
+# tests/orders/test_public_budgets.py.
+PUBLIC_ELSEWHERE = {
+    "public_status",
+    "public_change_request",
+    "public_lookup",
+    "online_order",
+    "customer_confirm",
+    "online_order_received",
+    "feedback:confirm_receipt",
+    "feedback:report_problem",
+    "logistics:webhook",
+}
+
+STAFF_APPS = ("orders", "warehouse", "logistics", "feedback", "finance")
+
+
+@dataclass(frozen=True)
+class Case:
+    key: str  # its line in BUDGETS
+    url_name: str
+    role: str
+    url: Callable[[World], str]
+    htmx: bool = False
+    # The live section's refresh when nothing changed: ?partial=1&since=<its version>,
+    # answered 204 without the queues' queries.
+    idle: bool = False
+
+    @property
+    def is_dashboard_or_fragment(self) -> bool:
+        return self.htmx or "dashboard" in self.key or "partial=1" in self.key
+
+    @property
+    def status(self) -> int:
+        return 204 if self.idle else 200
+
+
+def _page(name, kind=None, query=""):
+    def build(world):
+        args = [world.first(kind).number] if kind else []
+        return reverse(name, args=args) + query
+
+    return build
+
+
+def _dashboard(name, role):
+    return [
+        Case(name, name, role, _page(name)),
+        Case(f"{name}?partial=1", name, role, _page(name, query="?partial=1")),
+        Case(f"{name}[hx]", name, role, _page(name), htmx=True),
+        Case(f"{name}[idle]", name, role, _page(name, query="?partial=1"), htmx=True, idle=True),
+    ]
+
+
+def _document(world):
+    document = world.first("placed").documents.get()
+    return reverse("order_document", args=[document.order.number, document.pk])
+
+
+def _photo(world):
+    case = world.first("problem").problem_cases.get()
+    return reverse("feedback:photo", args=[case.photos.get().pk])
+
+
+def _to_pick_numbers(world):
+    numbers = " ".join(order.number for order in world.orders["to_pick"])
+    return reverse("warehouse:batch_pick_list") + "?" + _urlencode(orders=numbers)
+
+
+def _urlencode(**params):
+    from urllib.parse import urlencode
+
+    return urlencode(params)
+
+
+def _filters(world):
+    today = timezone.localdate().isoformat()
+    query = _urlencode(channel="phone", date_from=today, date_to=today, q="王")
+    return reverse("order_list") + "?" + query
+
+
+CASES = [
+    *_dashboard("sales_dashboard", Role.SALES),
+    *_dashboard("manager_dashboard", Role.MANAGER),
+    Case("order_list", "order_list", Role.SALES, _page("order_list")),
+    Case("order_list?q", "order_list", Role.SALES, _page("order_list", query="?q=王小明")),
+    Case(
+        "order_list?status", "order_list", Role.SALES, _page("order_list", query="?status=shipped")
+    ),
+    Case("order_list?filters", "order_list", Role.SALES, _filters),
+    Case("order_list?page=2", "order_list", Role.SALES, _page("order_list", query="?page=2")),
+    Case("order_create", "order_create", Role.SALES, _page("order_create")),
+    Case(
+        "customer_lookup[hx]",
+        "customer_lookup",
+        Role.SALES,
+        _page("customer_lookup", query="?customer_name=王小明&customer_phone=&customer_email="),
+        htmx=True,
+    ),
+    Case("order_detail[problem]", "order_detail", Role.SALES, _page("order_detail", "problem")),
+    Case(
+        "order_detail[to_acknowledge]",
+        "order_detail",
+        Role.SALES,
+        _page("order_detail", "to_acknowledge"),
+    ),
+    Case("order_detail[placed]", "order_detail", Role.SALES, _page("order_detail", "placed")),
+    Case("order_edit", "order_edit", Role.SALES, _page("order_edit", "placed")),
+    Case("order_document", "order_document", Role.SALES, _document),
+    Case("process", "process", Role.SALES, _page("process")),
+    *_dashboard("warehouse:dashboard", Role.WAREHOUSE),
+    Case(
+        "warehouse:batch_pick_list",
+        "warehouse:batch_pick_list",
+        Role.WAREHOUSE,
+        _page("warehouse:batch_pick_list"),
+    ),
+    Case(
+        "warehouse:batch_pick_list?orders",
+        "warehouse:batch_pick_list",
+        Role.WAREHOUSE,
+        _to_pick_numbers,
+    ),
+    Case("warehouse:stock", "warehouse:stock", Role.WAREHOUSE, _page("warehouse:stock")),
+    Case(
+        "warehouse:stock?q",
+        "warehouse:stock",
+        Role.WAREHOUSE,
+        _page("warehouse:stock", query="?q=PERF"),
+    ),
+    Case(
+        "warehouse:order[to_pick]",
+        "warehouse:order",
+        Role.WAREHOUSE,
+        _page("warehouse:order", "to_pick"),
+    ),
+    Case(
+        "warehouse:order[to_review]",
+        "warehouse:order",
+        Role.WAREHOUSE,
+        _page("warehouse:order", "to_review"),
+    ),
+    Case(
+        "warehouse:pick_list",
+        "warehouse:pick_list",
+        Role.WAREHOUSE,
+        _page("warehouse:pick_list", "to_pick"),
+    ),
+    Case(
+        "warehouse:packing_slip",
+        "warehouse:packing_slip",
+        Role.WAREHOUSE,
+        _page("warehouse:packing_slip", "to_review"),
+    ),
+    Case(
+        "warehouse:labels",
+        "warehouse:labels",
+        Role.WAREHOUSE,
+        _page("warehouse:labels", "to_review"),
+    ),
+    *_dashboard("logistics:dashboard", Role.LOGISTICS),
+    Case("logistics:problems", "logistics:problems", Role.LOGISTICS, _page("logistics:problems")),
+    Case(
+        "logistics:order[to_ship]",
+        "logistics:order",
+        Role.LOGISTICS,
+        _page("logistics:order", "to_ship"),
+    ),
+    Case(
+        "logistics:order[shipped]",
+        "logistics:order",
+        Role.LOGISTICS,
+        _page("logistics:order", "shipped"),
+    ),
+    Case("feedback:cases", "feedback:cases", Role.SALES, _page("feedback:cases")),
+    Case("feedback:photo", "feedback:photo", Role.SALES, _photo),
+    *_dashboard("finance:dashboard", Role.FINANCE),
+    Case("healthz", "healthz", None, _page("healthz")),  # the load balancer's probe
+]
+
+
+@dataclass
+class Measurement:
+    status: int
+    queries: list[str]
+
+    @property
+    def count(self) -> int:
+        return len(self.queries)
+
+
+def measure(client, url, *, htmx=False, idle=False) -> Measurement:
+    headers = {"HX-Request": "true"} if htmx else {}
+    # The clock stands still: a dashboard's version changes with the minute.
+    with time_machine.travel(timezone.now(), tick=False):
+        if idle:
+            html = client.get(url, headers=headers).content.decode()
+            url += "&since=" + re.search(r"since=([^\"&]+)", html).group(1)
+        cache.clear()
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url, headers=headers)
+            _read(response)
+    return Measurement(response.status_code, [q["sql"] for q in captured.captured_queries])
+
+
+def _read(response):
+    """Read a file's content through the test client's wrapper (which closes the
+    response without closing the test's database connection)."""
+    if response.streaming:
+        b"".join(response.streaming_content)
+
+
+def repeated(queries: list[str], top=3) -> str:
+    """The queries run more than once (numbers and strings blanked), most frequent first."""
+    shapes = Counter(re.sub(r"'[^']*'|\b\d+\b", "?", sql) for sql in queries)
+    lines = [f"{n} x {shape[:300]}" for shape, n in shapes.most_common(top) if n > 1]
+    return "\n".join(lines) or "(no query repeated)"
+
+
+def _html_instead_of_pdf(template, context):
+    # The PDFs' templates are rendered (their queries count); WeasyPrint's layout,
+    # which reads nothing but data: URLs, is skipped: it is most of this module's time.
+    return render_to_string(template, context).encode()
+
+
+@pytest.fixture(scope="module")
+def measured(world_db):
+    """Every case measured with SMALL orders, then with LARGE: {key: (small, large)}."""
+    with mock.patch("warehouse.documents._render", _html_instead_of_pdf):
+        return _measure_all()
+
+
+def _measure_all():
+    world = make_world()
+    clients = clients_for(world)
+    sizes = []
+    for size in (SMALL, LARGE):
+        world.grow(size)
+        assert world.count == size
+        sizes.append(
+            {c.key: measure(clients[c.role], c.url(world), htmx=c.htmx, idle=c.idle) for c in CASES}
+        )
+    small, large = sizes
+    return world, {key: (small[key], large[key]) for key in small}
+
+
+def _params():
+    for case in CASES:
+        marks = []
+        if case.key in XFAIL:
+            marks.append(pytest.mark.xfail(strict=True, reason=XFAIL[case.key]))
+        yield pytest.param(case, id=case.key, marks=marks)
+
+
+@pytest.mark.parametrize("case", list(_params()))
+def test_page_stays_within_its_query_budget(measured, case):
+    _world, results = measured
+    small, large = results[case.key]
+    assert (small.status, large.status) == (case.status, case.status)
+    growth = ALLOWED_GROWTH.get(case.key, 0)
+    assert large.count <= small.count + growth, (
+        f"{case.key}: {small.count} queries with {SMALL} orders, {large.count} with "
+        f"{LARGE}. Repeated with {LARGE}:\n{repeated(large.queries)}"
+    )
+    budget = BUDGETS[case.key]
+    assert max(small.count, large.count) <= budget, (
+        f"{case.key}: {small.count} / {large.count} queries, budget {budget}. "
+        f"Repeated:\n{repeated(large.queries)}"
+    )
+
+
+def test_dashboards_and_fragments_have_budgets_of_at_most_15():
+    over = {
+        case.key: BUDGETS[case.key]
+        for case in CASES
+        if case.is_dashboard_or_fragment and BUDGETS[case.key] > DASHBOARD_LIMIT
+    }
+    assert not over
+
+
+def test_budgets_name_only_measured_pages():
+    assert set(BUDGETS) == {case.key for case in CASES}
+    assert set(ALLOWED_GROWTH) <= set(BUDGETS) and set(XFAIL) <= set(BUDGETS)
+
+
+def _staff_patterns(patterns=None, namespace="") -> dict:
+    """{URL name: pattern} for every pattern whose view lives in one of the staff apps."""
+    found = {}
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue  # Django's admin, not a staff page of O2D's
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            found |= _staff_patterns(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            view = getattr(pattern.callback, "view_class", pattern.callback)
+            if view.__module__.split(".")[0] in STAFF_APPS:
+                found[namespace + pattern.name] = pattern
+    return found
+
+
+def test_every_staff_url_has_a_budget():
+    measured_names = {case.url_name for case in CASES}
+    names = set(_staff_patterns())
+    assert names, "no staff URL found: the introspection is broken"
+    missing = names - measured_names - POST_ONLY - PUBLIC_ELSEWHERE
+    assert not missing, f"staff URLs without a query budget: {sorted(missing)}"
+    overlap = (measured_names & POST_ONLY) | (measured_names & PUBLIC_ELSEWHERE)
+    assert not overlap
+    assert not (measured_names | POST_ONLY | PUBLIC_ELSEWHERE) - names, "stale names"
+
+
+@pytest.mark.parametrize("name", sorted(POST_ONLY))
+def test_post_only_urls_refuse_get(client, users, name):
+    """What POST_ONLY claims: a GET, even by a Manager, is refused with 405."""
+    pattern = _staff_patterns()[name]
+    args = {key: _sample(key) for key in pattern.pattern.converters}
+    client.force_login(users[Role.MANAGER])
+    assert client.get(reverse(name, kwargs=args)).status_code == 405
+
+
+def _sample(key):
+    return {"number": "20260101-0001", "pk": 1}[key]
+
+
+# ---------------------------------------------------------------------------
+# The batch pick list with 200 orders waiting
+
+
+@pytest.fixture(scope="module")
+def waiting(measured):
+    """The world grown until 200 orders wait to be picked."""
+    world, _results = measured
+    world.add_copies({"to_pick": 200 - len(world.orders["to_pick"])})
+    return world
+
+
+def test_batch_pick_list_for_200_waiting_orders_runs_the_same_queries(waiting, measured):
+    _world, results = measured
+    client = clients_for(waiting)[Role.WAREHOUSE]
+    url = reverse("warehouse:batch_pick_list")
+    result = measure(client, url)
+    assert result.status == 200
+    assert result.count == results["warehouse:batch_pick_list"][0].count, repeated(result.queries)
+    # Its speed is benchmarks/pages.py's to measure; here, that it shows all 200.
+    assert client.get(url).content.count(b"<li><strong>") == 200
+    # The same 200 orders asked for by number (the most a list takes): the same queries.
+    numbers = " ".join(order.number for order in waiting.orders["to_pick"])
+    chosen = measure(client, url + "?" + _urlencode(orders=numbers))
+    assert chosen.status == 200
+    assert chosen.count == result.count, repeated(chosen.queries)
