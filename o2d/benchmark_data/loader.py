@@ -21,7 +21,7 @@ from django.core.management.color import no_style
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from . import ddl, feedback, logistics, orders, warehouse
+from . import ddl, feedback, logistics, orders, plan, sales, warehouse
 from .context import Context, Service
 from .sql import Runner, create_functions
 
@@ -150,7 +150,7 @@ def load(
 
 def _build(run, ctx: Context) -> None:
     """Every department's rows, in the order their references need."""
-    orders.build_plan(run, ctx)
+    plan.build_plan(run, ctx)
     orders.overdue_steps(run, ctx)
     orders.insert_customers(run, ctx)
     orders.ensure_products(run, ctx)
@@ -158,8 +158,8 @@ def _build(run, ctx: Context) -> None:
     orders.insert_orders(run, ctx)
     orders.insert_events(run, ctx)
     orders.insert_notifications(run, ctx)
-    orders.insert_promises_and_follow_ups(run, ctx)
-    orders.insert_change_requests(run, ctx)
+    sales.insert_promises_and_follow_ups(run, ctx)
+    sales.insert_change_requests(run, ctx)
     logistics.plan_shipments(run, ctx)
     warehouse.insert_fulfilment(run, ctx)
     warehouse.set_stock_levels(run, ctx)
