@@ -81,12 +81,20 @@ def _main_path(edges, start):
     return best
 
 
-def _roles_holding(permission: str) -> list[str]:
-    app_label, codename = permission.split(".", 1)
-    names = Group.objects.filter(
-        permissions__codename=codename, permissions__content_type__app_label=app_label
-    ).values_list("name", flat=True)
-    return [Role(name).label for name in Role.values if name in set(names)]
+def _groups_by_permission() -> dict[str, set[str]]:
+    """{"app_label.codename": names of the groups holding it}, in one query."""
+    holders: dict[str, set[str]] = {}
+    rows = Group.permissions.through.objects.values_list(
+        "permission__content_type__app_label", "permission__codename", "group__name"
+    )
+    for app_label, codename, group in rows:
+        holders.setdefault(f"{app_label}.{codename}", set()).add(group)
+    return holders
+
+
+def _roles_holding(permission: str, holders: dict[str, set[str]]) -> list[str]:
+    names = holders.get(permission, set())
+    return [Role(name).label for name in Role.values if name in names]
 
 
 def state_diagram(steps_by_code: dict) -> Diagram:
@@ -134,13 +142,14 @@ def state_diagram(steps_by_code: dict) -> Diagram:
             path = f"M{x1},{y1} L{x2},{y2}"
         drawn.append(Edge(path, a.main and b.main))
 
+    holders = _groups_by_permission()
     rows = [
         {
             "name": name,
             "label": label,
             "sources": [Status(s) for s in ([source] if isinstance(source, str) else source)],
             "target": Status(target),
-            "roles": _roles_holding(permission),
+            "roles": _roles_holding(permission, holders),
         }
         for name, source, target, permission, label in transitions
     ]

@@ -65,7 +65,7 @@ BUDGETS = {
     "order_detail[placed]": 19,
     "order_edit": 13,
     "order_document": 4,
-    "process": 18,
+    "process": 7,
     # warehouse
     "warehouse:dashboard": 14,
     "warehouse:dashboard?partial=1": 14,
