@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from django.db import connection, transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
@@ -16,13 +17,23 @@ from .models import OPEN_STATUSES, Order, OrderEvent, Status, format_address
 # The staff list counts at most this many matches ("1,000+"): an exact count of a
 # broad search would read every matching row of a million-order table.
 SEARCH_COUNT_LIMIT = 1000
+# Up to this many matches of a search are sorted by themselves (by their ids); more
+# are common enough for the newest to be found early walking the placed_at index.
+SEARCH_SORT_LIMIT = 5000
 # Below this length a search term has no whole trigram, so the trigram indexes cannot
 # narrow it down: short terms match the start of a name instead (an index range).
 TRIGRAM_MIN_LENGTH = 3
 
 
-def order_search(*, q="", status="", channel="", date_from=None, date_to=None):
-    """Orders matching the staff list's search box and filters, newest first.
+def order_search(**filters):
+    """Orders matching the staff list's search box and filters, newest first."""
+    return search_orders(**filters)[0]
+
+
+def search_orders(*, q="", status="", channel="", date_from=None, date_to=None):
+    """(orders, how many there are) for the staff list's search box and filters, the
+    orders newest first. How many is known for a search (up to SEARCH_COUNT_LIMIT + 1,
+    "more than the limit"), else None (the list counts, bounded).
 
     The search box finds an order by what was typed with it, each form through an
     index (orders 0019): an exact order number, an exact phone number (the contact's
@@ -41,9 +52,36 @@ def order_search(*, q="", status="", channel="", date_from=None, date_to=None):
     if date_to:
         qs = qs.filter(placed_at__lt=_day_start(date_to + timedelta(days=1)))
     q = (q or "").strip()
-    if q:
-        qs = qs.filter(_search_filter(q, qs))
-    return qs.order_by("-placed_at")
+    if not q:
+        return qs.order_by("-placed_at"), None
+    matches = qs.filter(_search_filter(q, qs))
+    # Newest first, but not by walking the placed_at index backwards until a page of
+    # matches turns up: for a rare name that walk reads the whole table, and the
+    # planner cannot tell a rare name from a common one. The matches are found through
+    # the search indexes first; when they are few enough, the page sorts just them.
+    # More are common enough for the newest to be near the top of the placed_at index.
+    ids = _ids_through_search_indexes(matches, SEARCH_SORT_LIMIT + 1)
+    if len(ids) <= SEARCH_SORT_LIMIT:
+        return Order.objects.filter(pk__in=ids).order_by("-placed_at"), len(ids)
+    return matches.order_by("-placed_at"), len(ids)
+
+
+def _ids_through_search_indexes(matches, limit: int) -> list[int]:
+    """The ids of up to ``limit`` of ``matches``, read through the search indexes.
+
+    A substring's selectivity is beyond PostgreSQL's statistics (a rare name and a
+    common phone prefix look alike), and with a LIMIT a low guess makes it scan the
+    table until enough rows match, which for a rare name means all of it. So this one
+    query may use bitmap scans only (the trigram and prefix indexes, OR-ed), whose
+    cost grows with the matches found, never with the table."""
+    query = matches.order_by().values_list("pk", flat=True)[:limit]
+    if connection.vendor != "postgresql":
+        return list(query)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off")
+        ids = list(query)
+        cursor.execute("SET LOCAL enable_seqscan TO DEFAULT; SET LOCAL enable_indexscan TO DEFAULT")
+    return ids
 
 
 def _day_start(day):

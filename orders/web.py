@@ -39,13 +39,17 @@ class BoundedPaginator(Paginator):
     index entries instead of every matching row. Pages stop at the limit; the page
     says so and asks for a narrower search (``more``)."""
 
-    def __init__(self, object_list, per_page, *, limit, **kwargs):
+    def __init__(self, object_list, per_page, *, limit, count=None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
         self.limit = limit
+        if count is not None:  # already known (e.g. from a search): not counted again
+            self.__dict__["count"] = min(count, limit + 1)
 
     @cached_property
     def count(self):
-        return self.object_list[: self.limit + 1].count()
+        # Unordered: a count needs no sort, and an ORDER BY would invite the planner
+        # to walk the sort's index until the limit, however rare the matches.
+        return self.object_list.order_by()[: self.limit + 1].count()
 
     @property
     def more(self) -> bool:

@@ -40,12 +40,13 @@ from ..web import BoundedPaginator, error_status, refused
 def order_list(request):
     form = OrderFilterForm(request.GET or None)
     status = 200
+    known = None
     if form.is_bound and not form.is_valid():
         orders = Order.objects.none()
         status = 400
     else:
-        orders = selectors.order_search(**(form.cleaned_data if form.is_bound else {}))
-    paginator = BoundedPaginator(orders, 30, limit=selectors.SEARCH_COUNT_LIMIT)
+        orders, known = selectors.search_orders(**(form.cleaned_data if form.is_bound else {}))
+    paginator = BoundedPaginator(orders, 30, limit=selectors.SEARCH_COUNT_LIMIT, count=known)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -213,3 +213,26 @@ def test_the_customer_lookup_finds_part_of_a_name_through_its_indexes(db):
     assert selectors.matching_customers(name="大伟") == []  # two characters: the start only
     assert "customer_name_trgm" in _plan(Customer.objects.filter(name__icontains="王大伟"))
     assert "customer_name_prefix" in _plan(Customer.objects.filter(name__istartswith="王大"))
+
+
+@pytest.mark.parametrize("sort_limit", [2, 10])
+def test_a_search_lists_its_matches_newest_first_however_many_there_are(
+    client, users, monkeypatch, sort_limit
+):
+    """Few matches are sorted by themselves; more than SEARCH_SORT_LIMIT are read from
+    the placed_at index: either way the newest come first, and the count stays bounded."""
+    start = timezone.now() - timedelta(days=10)
+    numbers = []
+    for day in range(4):
+        with time_machine.travel(start + timedelta(days=day), tick=False):
+            numbers.append(_order(f"Zhou Xun {day}", f"+861380013800{day}").number)
+    monkeypatch.setattr(selectors, "SEARCH_SORT_LIMIT", sort_limit)
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_LIMIT", 1)
+    orders, known = selectors.search_orders(q="zhou xun")
+    assert [o.number for o in orders] == numbers[::-1]
+    assert known == min(4, sort_limit + 1)
+    client.force_login(users["Sales"])
+    page = client.get(reverse("order_list"), {"q": "zhou xun"}, **EN).content.decode()
+    assert "More than 1 orders" in page
+    # The pages stop at the bounded count: the newest two of four here.
+    assert page.index(numbers[3]) < page.index(numbers[2]) and numbers[0] not in page
