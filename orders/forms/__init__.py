@@ -16,6 +16,7 @@ from .public import (  # noqa: F401
     DeliveryChangeForm,
     LookupForm,
     OnlineOrderForm,
+    OnlineOrderTokenForm,
 )
 from .staff import (  # noqa: F401
     TOKEN_ERRORS,

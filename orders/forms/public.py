@@ -1,18 +1,281 @@
 """The customer's forms: the online order, finding an order again, a delivery change."""
 
+import functools
+import html
 import re
 import unicodedata
 
 from django import forms
+from django.forms.utils import ErrorList
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .. import validators
 from ..models import DeliveryWindow, Product
-from .entry import _country_choices
+from .entry import _country_choices_in
 from .staff import TOKEN_ERRORS
 
+# ---------------------------------------------------------------------------
+# Rendering without templates
+#
+# The public pages are the busiest pages of the site, and Django renders every widget,
+# every option of a <select> and every (even empty) error list through a template of
+# its own: the order page took about 570 template renders, most of them for the 249
+# countries. The widgets and the error list below write the same HTML as Django's
+# templates (django/forms/widgets/*.html, django/forms/errors/list/ul.html) in Python,
+# from the same context (``get_context``), so attributes, values, ``required``,
+# ``aria-invalid`` and ``aria-describedby`` stay Django's own.
 
-class OnlineOrderForm(forms.Form):
+
+def escape(value) -> str:
+    """Django's ``conditional_escape`` without its lazy-string wrappers: already safe
+    HTML as it is, anything else escaped (``html.escape``, as Django's ``escape``)."""
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
+def _attrs_html(attrs) -> str:
+    """django/forms/widgets/attrs.html: False leaves the attribute out, True writes
+    its bare name."""
+    parts = []
+    for name, value in attrs.items():
+        if value is False:
+            continue
+        if value is True:
+            parts.append(f" {escape(name)}")
+        else:
+            parts.append(f' {escape(name)}="{escape(value)}"')
+    return "".join(parts)
+
+
+class _PythonRendered:
+    """Mixin for a widget: ``render`` writes the HTML without the template engine."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        return mark_safe(self.html(self.get_context(name, value, attrs)["widget"]))  # noqa: S308
+
+
+class _Input(_PythonRendered):
+    def html(self, widget):
+        value = widget["value"]
+        value = "" if value is None else f' value="{escape(value)}"'
+        return (
+            f'<input type="{escape(widget["type"])}" name="{escape(widget["name"])}"'
+            f"{value}{_attrs_html(widget['attrs'])}>"
+        )
+
+
+class TextInput(_Input, forms.TextInput):
+    pass
+
+
+class EmailInput(_Input, forms.EmailInput):
+    pass
+
+
+class NumberInput(_Input, forms.NumberInput):
+    pass
+
+
+class HiddenInput(_Input, forms.HiddenInput):
+    pass
+
+
+class DateInput(_Input, forms.DateInput):
+    pass
+
+
+class Textarea(_PythonRendered, forms.Textarea):
+    def html(self, widget):
+        value = escape(widget["value"]) if widget["value"] else ""
+        return (
+            f'<textarea name="{escape(widget["name"])}"{_attrs_html(widget["attrs"])}>\n'
+            f"{value}</textarea>"
+        )
+
+
+@functools.lru_cache(maxsize=32)
+def _options_html(choices: tuple) -> tuple:
+    """The ``<option>`` of each choice, as (value, HTML before the value's
+    ``selected``, HTML after it); computed once per list of choices (the country
+    list is one list per language, see ``_country_choices_in``)."""
+    return tuple(
+        (
+            str(value),
+            f'\n  <option value="{escape(value)}"',
+            f">{escape(label)}</option>",
+        )
+        for value, label in choices
+    )
+
+
+class Select(_PythonRendered, forms.Select):
+    """A single-choice <select> with flat choices (no option groups)."""
+
+    def get_context(self, name, value, attrs):
+        # Django's ChoiceWidget.get_context builds a dict per option (``optgroups``);
+        # ``html`` writes the options from the cached HTML instead.
+        return forms.Widget.get_context(self, name, value, attrs)
+
+    def html(self, widget):
+        selected = set(widget["value"])
+        choices = tuple((value, str(label)) for value, label in self.choices)
+        options = "".join(
+            f"{before} selected{after}" if value in selected else before + after
+            for value, before, after in _options_html(choices)
+        )
+        return (
+            f'<select name="{escape(widget["name"])}"{_attrs_html(widget["attrs"])}>'
+            f"{options}\n</select>"
+        )
+
+
+class CountrySelect(Select):
+    """The country <select>: its 249 options are escaped once per language."""
+
+    def use_required_attribute(self, initial):
+        # Django writes ``required`` on a <select> only when its first option is
+        # empty (a placeholder); no country code is. Saves going through the list.
+        return False
+
+    def html(self, widget):
+        selected = set(widget["value"])
+        options = "".join(
+            f"{before} selected{after}" if value in selected else before + after
+            for value, before, after in _country_options(get_language())
+        )
+        return (
+            f'<select name="{escape(widget["name"])}"{_attrs_html(widget["attrs"])}>'
+            f"{options}\n</select>"
+        )
+
+
+@functools.lru_cache(maxsize=8)
+def _country_options(language):
+    return _options_html(tuple(_country_choices_in(language)))
+
+
+def _current_country_choices():
+    return _country_choices_in(get_language())
+
+
+class CountryField(forms.ChoiceField):
+    """The country or region, from django-countries, translated and sorted once per
+    language (``_country_choices_in``). The form gets the choices when it needs them,
+    instead of copying and checking 249 of them in every form it builds."""
+
+    widget = CountrySelect
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=_current_country_choices, **kwargs)
+
+    def valid_value(self, value):
+        return str(value) in _country_codes()
+
+
+@functools.lru_cache(maxsize=1)
+def _country_codes():
+    from django_countries import countries
+
+    # Codes only: _country_choices_in(language) must be called in its own language.
+    return frozenset(countries.countries)
+
+
+class PublicErrorList(ErrorList):
+    """django/forms/errors/list/ul.html, written in Python: an empty list is ""."""
+
+    def render(self, template_name=None, context=None, renderer=None):
+        if template_name or context:
+            return super().render(template_name, context, renderer)
+        if not self:
+            return mark_safe("")
+        field_id = f' id="{escape(self.field_id)}_error"' if self.field_id else ""
+        items = "".join(f"<li>{escape(error)}</li>" for error in self)
+        return mark_safe(f'<ul class="{escape(self.error_class)}"{field_id}>{items}</ul>')  # noqa: S308
+
+    __str__ = render
+    __html__ = render
+
+
+class PublicBoundField(forms.BoundField):
+    def as_field_group(self):
+        """The label, the widget, the help text and the errors: the HTML of
+        templates/includes/field.html, written in Python."""
+        errors = self.errors
+        required = ' <span aria-hidden="true">*</span>' if self.field.required else ""
+        help_text = (
+            f'<span class="help" id="{escape(self.auto_id)}_helptext">'
+            f"{escape(self.help_text)}</span>"
+            if self.help_text
+            else ""
+        )
+        return mark_safe(  # noqa: S308 - every part is escaped or rendered HTML
+            f'<div class="field{" has-error" if errors else ""}">\n'
+            f'  <label for="{escape(self.id_for_label)}">{escape(self.label)}'
+            f"{required}</label>\n"
+            f"  {self.as_widget()}\n"
+            f"  {help_text}\n"
+            f"  {escape(errors)}\n"
+            "</div>\n"
+        )
+
+
+class PublicForm(forms.Form):
+    """A form of the public pages, rendered without the template engine: its widgets
+    are the ones above, ``{{ form.field.as_field_group }}`` writes what
+    includes/field.html writes, and its error lists are written in Python."""
+
+    bound_field_class = PublicBoundField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("error_class", PublicErrorList)
+        super().__init__(*args, **kwargs)
+
+
+class QuantityField(forms.IntegerField):
+    """How many of one product. Most are left empty: an empty one is settled at once."""
+
+    def clean(self, value):
+        if value == "" or value is None:
+            return None
+        return super().clean(value)
+
+
+_QUANTITY_FIELDS: dict[tuple, dict] = {}
+_QUANTITY_FIELDS_KEPT = 16
+
+
+def _quantity_fields(products) -> dict:
+    """The quantity field of each product, ``qty_<id>``: built once per list of
+    products on sale (each process keeps a few lists) and shared by the forms, which
+    never change them. A catalogue of 200 products costs a form 200 fields, and
+    building them for every form took several milliseconds."""
+    key = tuple((p.pk, p.name) for p in products)
+    fields = _QUANTITY_FIELDS.get(key)
+    if fields is None:
+        if len(_QUANTITY_FIELDS) >= _QUANTITY_FIELDS_KEPT:
+            _QUANTITY_FIELDS.clear()
+        fields = _QUANTITY_FIELDS[key] = {
+            f"qty_{product.pk}": QuantityField(
+                label=product.name,
+                required=False,
+                min_value=0,
+                max_value=100_000,
+                widget=NumberInput(attrs={"inputmode": "numeric", "min": 0}),
+                error_messages={
+                    "invalid": _("Enter a whole number."),
+                    "min_value": _("The quantity cannot be negative."),
+                    "max_value": _("The quantity can be at most 100,000."),
+                },
+            )
+            for product in products
+        }
+    return fields
+
+
+class OnlineOrderForm(PublicForm):
     """The public order form: goods, contact, delivery address and wishes.
 
     Quantities are one field per active product (``qty_<id>``). ``token`` is the
@@ -21,54 +284,48 @@ class OnlineOrderForm(forms.Form):
     """
 
     token = forms.RegexField(
-        regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput, error_messages=TOKEN_ERRORS
+        regex=r"^[0-9a-f]{32}$", widget=HiddenInput, error_messages=TOKEN_ERRORS
     )
-    website = forms.CharField(required=False, label=_("Leave this field empty"))
-    name = forms.CharField(label=_("Your name"), max_length=120)
-    country = forms.ChoiceField(label=_("Country or region"), initial="CN")
-    phone = forms.CharField(label=_("Mobile phone"), max_length=32)
+    website = forms.CharField(required=False, label=_("Leave this field empty"), widget=TextInput)
+    name = forms.CharField(label=_("Your name"), max_length=120, widget=TextInput)
+    country = CountryField(label=_("Country or region"), initial="CN")
+    phone = forms.CharField(label=_("Mobile phone"), max_length=32, widget=TextInput)
     email = forms.EmailField(
-        label=_("Email"), help_text=_("We send the order confirmation and status link here.")
+        label=_("Email"),
+        help_text=_("We send the order confirmation and status link here."),
+        widget=EmailInput,
     )
-    province = forms.CharField(label=_("Province / state"), max_length=60)
-    city = forms.CharField(label=_("City"), max_length=60)
-    district = forms.CharField(label=_("District"), max_length=60, required=False)
-    street = forms.CharField(label=_("Street address"), max_length=200)
-    postal_code = forms.CharField(label=_("Postal code"), max_length=12, required=False)
+    province = forms.CharField(label=_("Province / state"), max_length=60, widget=TextInput)
+    city = forms.CharField(label=_("City"), max_length=60, widget=TextInput)
+    district = forms.CharField(label=_("District"), max_length=60, required=False, widget=TextInput)
+    street = forms.CharField(label=_("Street address"), max_length=200, widget=TextInput)
+    postal_code = forms.CharField(
+        label=_("Postal code"), max_length=12, required=False, widget=TextInput
+    )
     requested_date = forms.DateField(
         label=_("Preferred delivery date"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(attrs={"type": "date"}),
     )
     requested_window = forms.ChoiceField(
-        label=_("Delivery window"), choices=DeliveryWindow.choices, initial=DeliveryWindow.ANY
+        label=_("Delivery window"),
+        choices=DeliveryWindow.choices,
+        initial=DeliveryWindow.ANY,
+        widget=Select,
     )
     special_instructions = forms.CharField(
         label=_("Special instructions"),
         required=False,
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args, products=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = _country_choices()
         self.products = list(
             products if products is not None else Product.objects.filter(active=True)
         )
-        for product in self.products:
-            self.fields[f"qty_{product.pk}"] = forms.IntegerField(
-                label=product.name,
-                required=False,
-                min_value=0,
-                max_value=100_000,
-                widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 0}),
-                error_messages={
-                    "invalid": _("Enter a whole number."),
-                    "min_value": _("The quantity cannot be negative."),
-                    "max_value": _("The quantity can be at most 100,000."),
-                },
-            )
+        self.fields.update(_quantity_fields(self.products))
         self.fields["phone"].widget.attrs.update({"autocomplete": "tel", "inputmode": "tel"})
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.fields["name"].widget.attrs["autocomplete"] = "name"
@@ -107,6 +364,13 @@ class OnlineOrderForm(forms.Form):
         if not data["lines"] and not quantity_errors:
             raise forms.ValidationError(_("Choose at least one product and its quantity."))
         return data
+
+
+class OnlineOrderTokenForm(PublicForm):
+    """What the blank order page needs of a form of its own: a new token. Its fields
+    are the blank OnlineOrderForm's, rendered once (views.public._blank_form_fields)."""
+
+    token = OnlineOrderForm.declared_fields["token"]
 
 
 # ---------------------------------------------------------------------------

@@ -91,7 +91,9 @@ def find_or_create_customer(*, name, phone, email="", language=None) -> Customer
     """
     name = " ".join((name or "").split())
     email = (email or "").strip()
-    with transaction.atomic():
+    # No savepoint inside the caller's transaction: an error here undoes the caller's
+    # whole transaction anyway (placing an order is all or nothing).
+    with transaction.atomic(savepoint=False):
         _lock_phone_number(phone)
         candidates = Customer.objects.filter(phone=phone, email__iexact=email).order_by("pk")
         for candidate in candidates:
@@ -118,10 +120,12 @@ def submit_order(
     with the contact details as typed, in one transaction. A second submission with
     the same key (double click, refresh, retry, or a concurrent request) returns the
     first order. Returns ``(order, created)``.
+
+    The key is not looked up first: nearly every submission is a new one, so the
+    unique index on ``Order.idempotency_key`` is the check. A repeated key fails the
+    order's INSERT (a concurrent one waits there for the first to commit), the whole
+    transaction is rolled back, and the first order is returned.
     """
-    existing = Order.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing, False
     try:
         with transaction.atomic():
             customer = find_or_create_customer(
@@ -147,8 +151,8 @@ def submit_order(
                     uploaded_by=by,
                 )
     except IntegrityError:
-        # A concurrent submission with the same key won the race; everything this one
-        # wrote (customer, number, lines) was rolled back with the savepoint.
+        # The same key was submitted before, or concurrently and committed first;
+        # everything this submission wrote (customer, order, lines) was rolled back.
         existing = Order.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
             raise
@@ -193,7 +197,9 @@ def place_order(
     if contact is None:
         contact = ContactDetails(customer.name, customer.phone, customer.email, customer.language)
 
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction (submit_order's): a failure here
+    # fails the whole placement, and a savepoint costs two more statements.
+    with transaction.atomic(savepoint=False):
         now = timezone.now()
         order = Order(
             # A placeholder until the end: the day's counter is taken last (see below).
@@ -219,6 +225,7 @@ def place_order(
             requested_window=requested_window,
             special_instructions=special_instructions,
             currency=lines[0].product.currency,
+            total=sum((line.product.unit_price * line.quantity for line in lines), Decimal("0")),
             idempotency_key=idempotency_key,
         )
         order.save()
@@ -233,8 +240,6 @@ def place_order(
             )
             for line in lines
         )
-        order.total = sum((line.product.unit_price * line.quantity for line in lines), Decimal("0"))
-        order.save(update_fields=["total"])
         timeline.record(
             order,
             timeline.TRANSITION,
@@ -248,7 +253,7 @@ def place_order(
         # Numbered last, so the day's counter is locked only for the end of the
         # transaction rather than for the whole of it.
         order.number = next_order_number(now)
-        order.save(update_fields=["number", "total"])
+        Order.objects.filter(pk=order.pk).update(number=order.number)
         transaction.on_commit(
             lambda: order_transitioned.send_robust(
                 sender=Order,

@@ -8,8 +8,8 @@ from .dashboards import (  # noqa: F401
 )
 from .public import (  # noqa: F401
     MAIN_PATH,
+    PLACED_ORDERS_COOKIE,
     PLACED_ORDERS_KEPT,
-    PLACED_ORDERS_SESSION_KEY,
     _limited_rate,
     _new_form_token,
     _public_response,

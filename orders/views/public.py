@@ -6,6 +6,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
@@ -15,6 +17,7 @@ from ..forms import (
     DeliveryChangeForm,
     LookupForm,
     OnlineOrderForm,
+    OnlineOrderTokenForm,
 )
 from ..models import (
     CUSTOMER_CHANGEABLE_STATUSES,
@@ -59,7 +62,12 @@ def _render_public_status(request, order, *, change_form=None, change_error="", 
         progress = [(Status(s), i <= reached, i == reached) for i, s in enumerate(MAIN_PATH)]
     else:
         progress = []
-    requests = selectors.change_requests_for(order)
+    events = selectors.public_timeline(order)
+    # Asking for a delivery change writes a public "change_requested" event in the same
+    # transaction (services.request_delivery_change): without one there is no request
+    # to read, and the page saves a query.
+    asked = any(event.code == "change_requested" for event in events)
+    requests = selectors.change_requests_for(order) if asked else []
     pending = next((r for r in requests if r.status == ChangeRequestStatus.PENDING), None)
     decided = next((r for r in requests if r.status != ChangeRequestStatus.PENDING), None)
     can_change = order.status in CUSTOMER_CHANGEABLE_STATUSES
@@ -70,7 +78,7 @@ def _render_public_status(request, order, *, change_form=None, change_error="", 
             "order": order,
             "status": Status(order.status),
             "progress": progress,
-            "events": selectors.public_timeline(order),
+            "events": events,
             "first_name": selectors.masked_first_name(order.delivery_recipient),
             "lines": order.lines.all(),
             "pending_change": pending,
@@ -190,8 +198,12 @@ def online_order(request):
         messages.error(request, _("Too many orders from your network. Please wait a few minutes."))
         return render(request, "orders/online_order.html", {"form": form}, status=429)
     if request.method != "POST":
-        form = OnlineOrderForm(initial={"token": _new_form_token()}, products=products)
-        return render(request, "orders/online_order.html", {"form": form})
+        # The blank form's fields are rendered once (_blank_form_fields); each page
+        # gets its own token.
+        fields = _blank_form_fields(list(products))
+        form = OnlineOrderTokenForm(initial={"token": _new_form_token()})
+        context = {"form": form, "blank_fields": fields}
+        return render(request, "orders/online_order.html", context)
 
     form = OnlineOrderForm(request.POST, products=products)
     if not form.is_valid():
@@ -225,28 +237,75 @@ def online_order(request):
     except services.OrderActionError as error:
         messages.error(request, error.message)
         return render(request, "orders/online_order.html", {"form": form}, status=400)
-    _remember_placed_order(request, order)
-    return redirect("online_order_received", number=order.number, token=order.public_token)
+    response = redirect("online_order_received", number=order.number, token=order.public_token)
+    _remember_placed_order(request, response, order)
+    return response
 
 
-# The orders this browser session placed: only it sees their full details on the
-# thank-you page. The link alone (it is printed in the label's QR code and sent by
-# email) shows no more than the public status page.
-PLACED_ORDERS_SESSION_KEY = "o2d_placed_orders"
+# The fields of the blank order form, rendered once per language and list of products
+# on sale (each worker process keeps a few): they are the same for every visitor. The
+# form token and the CSRF token are outside them.
+_BLANK_FIELDS: dict[tuple, str] = {}
+_BLANK_FIELDS_KEPT = 16
+
+
+def _blank_form_fields(products) -> str:
+    key = (
+        get_language(),
+        tuple((p.pk, p.name, p.sku, str(p.unit_price), p.currency) for p in products),
+    )
+    html = _BLANK_FIELDS.get(key)
+    if html is None:
+        if len(_BLANK_FIELDS) >= _BLANK_FIELDS_KEPT:
+            _BLANK_FIELDS.clear()
+        form = OnlineOrderForm(products=products)
+        html = _BLANK_FIELDS[key] = render_to_string(
+            "orders/_online_order_fields.html", {"form": form}
+        )
+    return html
+
+
+# The orders this browser placed: only it sees their full details on the thank-you
+# page. The link alone (it is printed in the label's QR code and sent by email) shows
+# no more than the public status page. The order numbers are kept in a signed,
+# HttpOnly cookie for the /order/ pages rather than in the session, so that ordering
+# reads and writes no session row (two statements per order).
+PLACED_ORDERS_COOKIE = "o2d_placed"
+PLACED_ORDERS_SALT = "orders.views.public.placed_orders"
 PLACED_ORDERS_KEPT = 10
 
 
-def _remember_placed_order(request, order):
-    placed = [pk for pk in request.session.get(PLACED_ORDERS_SESSION_KEY, []) if pk != order.pk]
-    request.session[PLACED_ORDERS_SESSION_KEY] = [*placed[-(PLACED_ORDERS_KEPT - 1) :], order.pk]
+def _placed_orders(request) -> list[str]:
+    value = request.get_signed_cookie(
+        PLACED_ORDERS_COOKIE,
+        default="",
+        salt=PLACED_ORDERS_SALT,
+        max_age=settings.SESSION_COOKIE_AGE,
+    )
+    return [number for number in value.split(",") if number]
+
+
+def _remember_placed_order(request, response, order):
+    placed = [number for number in _placed_orders(request) if number != order.number]
+    placed = [*placed[-(PLACED_ORDERS_KEPT - 1) :], order.number]
+    response.set_signed_cookie(
+        PLACED_ORDERS_COOKIE,
+        ",".join(placed),
+        salt=PLACED_ORDERS_SALT,
+        max_age=settings.SESSION_COOKIE_AGE,
+        path="/order/",
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 def online_order_received(request, number, token):
-    """The thank-you page after an online order. The session that placed the order sees
+    """The thank-you page after an online order. The browser that placed the order sees
     the full details; anyone else with the link sees only what the status page shows
     (a masked first name, the city, the goods)."""
     order = selectors.order_for_public(number, token)
-    placed_here = order.pk in request.session.get(PLACED_ORDERS_SESSION_KEY, [])
+    placed_here = order.number in _placed_orders(request)
     response = render(
         request,
         "orders/online_order_received.html",
