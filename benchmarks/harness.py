@@ -270,6 +270,42 @@ def create_database(args, app_env):
     return info
 
 
+EXISTING_SCRIPT = """
+import json
+from django.conf import settings
+from orders.models import Product
+rows = [
+    {{"id": p.pk, "sku": p.sku, "name": p.name, "unit_price": str(p.unit_price),
+      "currency": p.currency}}
+    # One currency: an order's goods must share one.
+    for p in Product.objects.filter(active=True, currency="CNY").order_by("pk")[:{count}]
+]
+print("BENCH-JSON " + json.dumps({{"products": rows, "time_zone": settings.TIME_ZONE,
+                                   "language": settings.LANGUAGE_CODE}}))
+"""
+
+
+def existing_database(args, app_env):
+    """The settings and the first active products of a database that is already
+    migrated and loaded; nothing is written."""
+    log(f"Using the existing database {args.db_name} (not created, migrated or dropped) ...")
+    out = run_manage(app_env, "shell", "-c", EXISTING_SCRIPT.format(count=args.products))
+    line = next(x for x in out.splitlines() if x.startswith("BENCH-JSON "))
+    info = json.loads(line.removeprefix("BENCH-JSON "))
+    if not info["products"]:
+        raise SystemExit(f"{args.db_name} has no active products to order")
+    conn = psycopg2.connect(dbname=args.db_name, **pg_params(args))
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM orders_order")
+        (orders,) = cur.fetchone()
+    conn.close()
+    log(
+        f"  {orders} orders already there; ordering {len(info['products'])} active products: "
+        + ", ".join(p["sku"] for p in info["products"])
+    )
+    return info
+
+
 def drop_database(args):
     conn = admin_connection(args)
     with conn.cursor() as cur:
