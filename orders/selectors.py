@@ -11,7 +11,13 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
 
-from .clock import annotate_due_at, attach_clocks, steps_by_code
+from .clock import (
+    annotate_due_at,
+    attach_clocks,
+    deadline_reached,
+    step_for_status,
+    steps_by_code,
+)
 from .models import OPEN_STATUSES, Order, OrderEvent, Status, format_address
 
 # The staff list counts at most this many matches ("1,000+"): an exact count of a
@@ -166,25 +172,20 @@ def queues(specs, *, steps=None, now=None, limit=QUEUE_SIZE) -> list[Queue]:
     if not specs:
         return []
     statuses = sorted({status for spec in specs for status in spec.statuses})
-    timed = annotate_due_at(Order.objects.filter(status__in=statuses), steps)
+    late = deadline_reached(steps, now, statuses)
+    soon = deadline_reached(steps, now, statuses, warning=True) & ~late
     aggregates = {}
     for i, spec in enumerate(specs):
         aggregates[f"n{i}"] = Count("pk", filter=spec.filter)
-        aggregates[f"late{i}"] = Count("pk", filter=spec.filter & Q(due_at__lte=now))
-        aggregates[f"soon{i}"] = Count(
-            "pk", filter=spec.filter & Q(warn_at__lte=now, due_at__gt=now)
-        )
-    counts = timed.aggregate(**aggregates)
+        aggregates[f"late{i}"] = Count("pk", filter=spec.filter & late)
+        aggregates[f"soon{i}"] = Count("pk", filter=spec.filter & soon)
+    counts = Order.objects.filter(status__in=statuses).aggregate(**aggregates)
     result = []
     for i, spec in enumerate(specs):
         orders = []
         if counts[f"n{i}"]:
-            orders = list(
-                annotate_due_at(
-                    Order.objects.filter(spec.filter).select_related("customer", "salesperson"),
-                    steps,
-                ).order_by("due_at", "placed_at")[:limit]
-            )
+            rows = Order.objects.filter(spec.filter).select_related("customer", "salesperson")
+            orders = list(_most_urgent_first(rows, spec.statuses, steps)[:limit])
             attach_clocks(orders, steps, now)
         result.append(
             Queue(
@@ -199,6 +200,18 @@ def queues(specs, *, steps=None, now=None, limit=QUEUE_SIZE) -> list[Queue]:
             )
         )
     return result
+
+
+def _most_urgent_first(rows, statuses, steps):
+    """``rows`` by deadline (step start + the step's target), then by age. For one
+    state whose step has a single target (no channel's own), the deadline order is the
+    step start's, which the (status, step_started_at) index reads in order: the first
+    page needs no sort of every waiting order."""
+    if len(statuses) == 1:
+        step = step_for_status(statuses[0], steps)
+        if step is not None and step.target is not None and not step.channel_targets.all():
+            return rows.order_by("step_started_at", "placed_at")
+    return annotate_due_at(rows, steps).order_by("due_at", "placed_at")
 
 
 def queue(
