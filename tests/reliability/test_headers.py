@@ -156,4 +156,4 @@ def test_only_the_app_mounts_the_media_volume():
         if "/var/lib/o2d/media" in block:
             mounting.add(name)
             assert "image: o2d:latest" in block, f"{name} mounts the media volume"
-    assert mounting == {"migrate", "web", "worker", "beat"}
+    assert mounting == {"migrate", "web", "worker", "mailer", "beat"}
