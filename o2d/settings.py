@@ -107,6 +107,17 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0 if DEBU
 # Django must not use server-side cursors (QuerySet.iterator()).
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("O2D_PGBOUNCER", default=False)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Every query of a page reads a few thousand rows at most: compiling it (JIT) or
+# starting parallel workers costs more than it saves (30-50 ms on a dashboard at a
+# million orders), and parallel workers would take the cores the web workers need.
+# PgBouncer does not pass these options on: set them with ALTER ROLE there instead
+# (docs/scaling.md).
+O2D_DB_SESSION_OPTIONS = env.str(
+    "O2D_DB_SESSION_OPTIONS", default="-c jit=off -c max_parallel_workers_per_gather=0"
+)
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and O2D_DB_SESSION_OPTIONS:
+    if not env.bool("O2D_PGBOUNCER", default=False):
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = O2D_DB_SESSION_OPTIONS
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The demo runs web, worker and beat against one SQLite file: wait for locks
     # instead of failing, and take the write lock at the start of a transaction.

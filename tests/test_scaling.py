@@ -152,3 +152,18 @@ def test_problem_photos_are_stored_on_s3_and_shown_to_sales_from_there(s3, clien
     shown = client.get(reverse("feedback:photo", args=[stored.pk]))
     assert shown.status_code == 200
     assert b"".join(shown.streaming_content) == data
+
+
+@pytest.mark.django_db
+def test_web_sessions_run_without_jit_or_parallel_workers():
+    """Short page queries: no JIT compilation, no parallel workers competing with the
+    web workers for the cores (O2D_DB_SESSION_OPTIONS)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == "0"
