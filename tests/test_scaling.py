@@ -167,3 +167,5 @@ def test_web_sessions_run_without_jit_or_parallel_workers():
         assert cursor.fetchone()[0] == "off"
         cursor.execute("SHOW max_parallel_workers_per_gather")
         assert cursor.fetchone()[0] == "0"
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone()[0] == "1.1"
