@@ -65,6 +65,27 @@ def setup(database, *, host="127.0.0.1", port=5432, user="postgres", redis_db=9)
     logging.getLogger("django.request").setLevel(logging.ERROR)  # "Bad Request: ..." lines
 
 
+def add_common_arguments(parser):
+    """The options every benchmark on the loaded database takes."""
+    parser.add_argument("--database", default="o2d_bench_1m")
+    parser.add_argument("--no-migrate", action="store_true", help="skip manage.py migrate")
+    parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument(
+        "--quiet-wait", type=int, default=60, help="wait up to S s for the CPU to be quiet"
+    )
+    parser.add_argument("--pg-host", default="127.0.0.1")
+    parser.add_argument("--pg-port", type=int, default=5432)
+
+
+def start(args, title):
+    """Set Django up on ``args.database``, migrate it unless told not to, and print the
+    header (waiting for a quiet machine first)."""
+    setup(args.database, host=args.pg_host, port=args.pg_port)
+    if not args.no_migrate:
+        migrate()
+    print_header(title, args.database, args.quiet_wait)
+
+
 def migrate():
     """Apply the migrations others add (indexes) before measuring."""
     from django.core.management import call_command

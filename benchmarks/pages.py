@@ -385,26 +385,16 @@ def measure(page, client, repeat, warmup):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database", default="o2d_bench_1m")
+    bd.add_common_arguments(parser)
     parser.add_argument("--repeat", type=int, default=30, help="timed requests per page")
     parser.add_argument("--warmup", type=int, default=3, help="untimed requests per page first")
     parser.add_argument("--only", default="", help="only pages whose name contains this")
-    parser.add_argument("--no-migrate", action="store_true", help="skip manage.py migrate")
-    parser.add_argument("--json", help="also write the figures to this file")
-    parser.add_argument(
-        "--quiet-wait", type=int, default=60, help="wait up to S s for the CPU to be quiet"
-    )
-    parser.add_argument("--pg-host", default="127.0.0.1")
-    parser.add_argument("--pg-port", type=int, default=5432)
     args = parser.parse_args()
 
-    bd.setup(args.database, host=args.pg_host, port=args.pg_port)
-    if not args.no_migrate:
-        bd.migrate()
+    bd.start(args, "pages.py")
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    bd.print_header("pages.py", args.database, args.quiet_wait)
     checks = bd.Checks()
     started = time.monotonic()
     fx = fixtures()

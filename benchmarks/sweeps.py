@@ -139,26 +139,16 @@ def explain_rolled_back(sql, params=None):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database", default="o2d_bench_1m")
+    bd.add_common_arguments(parser)
     parser.add_argument("--runs", type=int, default=3, help="runs of each task")
-    parser.add_argument("--no-migrate", action="store_true", help="skip manage.py migrate")
-    parser.add_argument("--json", help="also write the figures to this file")
-    parser.add_argument(
-        "--quiet-wait", type=int, default=60, help="wait up to S s for the CPU to be quiet"
-    )
-    parser.add_argument("--pg-host", default="127.0.0.1")
-    parser.add_argument("--pg-port", type=int, default=5432)
     args = parser.parse_args()
 
-    bd.setup(args.database, host=args.pg_host, port=args.pg_port)
-    if not args.no_migrate:
-        bd.migrate()
+    bd.start(args, "sweeps.py")
     from django.utils import timezone
     from django.utils.module_loading import import_string
 
     import orders.tasks
 
-    bd.print_header("sweeps.py", args.database, args.quiet_wait)
     checks = bd.Checks()
     figures = {"tasks": {}, "queries": {}}
 
