@@ -117,11 +117,15 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # PgBouncer does not pass these options on: set them with ALTER ROLE there instead
 # (docs/scaling.md).
 O2D_DB_SESSION_OPTIONS = env.str(
-    "O2D_DB_SESSION_OPTIONS", default="-c jit=off -c max_parallel_workers_per_gather=0 -c random_page_cost=1.1"
+    "O2D_DB_SESSION_OPTIONS",
+    default="-c jit=off -c max_parallel_workers_per_gather=0 -c random_page_cost=1.1",
 )
-if DATABASES["default"]["ENGINE"].endswith("postgresql") and O2D_DB_SESSION_OPTIONS:
-    if not env.bool("O2D_PGBOUNCER", default=False):
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = O2D_DB_SESSION_OPTIONS
+if (
+    DATABASES["default"]["ENGINE"].endswith("postgresql")
+    and O2D_DB_SESSION_OPTIONS
+    and not env.bool("O2D_PGBOUNCER", default=False)
+):
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = O2D_DB_SESSION_OPTIONS
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The demo runs web, worker and beat against one SQLite file: wait for locks
     # instead of failing, and take the write lock at the start of a transaction.
