@@ -3,13 +3,16 @@ answered. Department views import these from here."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Max
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.generic import TemplateView
 
 from . import selectors, services
 from .access import RoleRequiredMixin
 from .clock import steps_by_code
+from .models import OrderEvent
 
 # How each refusal is answered: wrong role 403, changed or wrong state 409, else 400.
 ERROR_STATUS = {
@@ -93,11 +96,6 @@ class DashboardView(RoleRequiredMixin, TemplateView):
     def version(self) -> str:
         """What the live section's content depends on: the newest timeline event (and
         the newest row of ``version_models``), and the current minute."""
-        from django.db.models import Max
-        from django.utils import timezone
-
-        from .models import OrderEvent
-
         latest = [OrderEvent.objects.aggregate(n=Max("pk"))["n"] or 0]
         latest += [model.objects.aggregate(n=Max("pk"))["n"] or 0 for model in self.version_models]
         minute = int(timezone.now().timestamp()) // self.version_seconds
