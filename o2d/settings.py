@@ -142,6 +142,8 @@ CACHES = {
         "CACHE_URL", default="locmemcache://o2d" if DEBUG else environ.Env.NOTSET
     )
 }
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "o2d.cache.RedisCache"  # one client per pool (o2d/cache.py)
 if not DEBUG and CACHES["default"]["BACKEND"] in (
     "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.dummy.DummyCache",

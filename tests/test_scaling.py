@@ -169,3 +169,33 @@ def test_web_sessions_run_without_jit_or_parallel_workers():
         assert cursor.fetchone()[0] == "0"
         cursor.execute("SHOW random_page_cost")
         assert cursor.fetchone()[0] == "1.1"
+
+
+def test_the_redis_cache_keeps_one_client_per_pool_and_answers_like_djangos():
+    """o2d.cache.RedisCache (chosen for redis:// cache URLs) on a real Redis: the same
+    answers as Django's own backend, without building a client for every call."""
+    from django.conf import settings
+
+    from o2d.cache import RedisCache
+
+    location = settings.CELERY_BROKER_URL  # the test suite's own Redis database
+    cache = RedisCache(location, {"KEY_PREFIX": f"o2d-cache-test-{uuid.uuid4().hex}"})
+    try:
+        assert cache.add("hits", 1, 60) is True
+        assert cache.add("hits", 5, 60) is False
+        assert cache.incr("hits") == 2
+        cache.set("many", {"a": [1, 2]}, 60)
+        assert cache.get("many") == {"a": [1, 2]}
+        assert cache.get("missing", "default") == "default"
+        assert cache._cache.get_client(write=True) is cache._cache.get_client(write=True)
+        cache.delete_many(["hits", "many"])
+        assert cache.get("hits") is None
+    finally:
+        cache.close()
+
+
+def test_a_redis_cache_url_selects_the_client_keeping_backend():
+    backend = _settings_in_subprocess(
+        {"CACHE_URL": "redis://127.0.0.1:6379/15"}, "settings.CACHES['default']['BACKEND']"
+    )
+    assert backend == "o2d.cache.RedisCache"
