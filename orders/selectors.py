@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.db import connection, transaction
-from django.db.models import Count, Prefetch, Q
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection, models, transaction
+from django.db.models import Count, F, Func, Prefetch, Q, Value
 from django.http import Http404
 from django.utils import timezone
 
@@ -18,7 +19,26 @@ from .clock import (
     step_for_status,
     steps_by_code,
 )
-from .models import OPEN_STATUSES, Order, OrderEvent, Status, format_address
+from .models import OPEN_STATUSES, Order, OrderEvent, Product, Status, format_address
+
+# The public order form lists every product on sale on each GET and POST. Named rows
+# cost a fifth of what 200 model instances do; the few a customer orders become models
+# (product_from_row) for the order's lines.
+_PRODUCT_ROW = ("pk", "sku", "name", "unit_price", "currency", "active")
+_PRODUCT_ATTNAMES = ("id", *_PRODUCT_ROW[1:])
+
+
+def products_on_sale() -> list:
+    """The active products by name, as rows with ``pk``, ``sku``, ``name``,
+    ``unit_price``, ``currency`` and ``active``."""
+    products = Product.objects.filter(active=True).order_by("name")
+    return list(products.values_list(*_PRODUCT_ROW, named=True))
+
+
+def product_from_row(row) -> Product:
+    """The product of a ``products_on_sale()`` row, as if loaded from the database."""
+    return Product.from_db(Product.objects.db, _PRODUCT_ATTNAMES, row)
+
 
 # The staff list counts at most this many matches ("1,000+"): an exact count of a
 # broad search would read every matching row of a million-order table.
@@ -66,21 +86,40 @@ def search_orders(*, q="", status="", channel="", date_from=None, date_to=None):
     # planner cannot tell a rare name from a common one. The matches are found through
     # the search indexes first; when they are few enough, the page sorts just them.
     # More are common enough for the newest to be near the top of the placed_at index.
-    ids = _ids_through_search_indexes(matches, SEARCH_SORT_LIMIT + 1)
-    if len(ids) <= SEARCH_SORT_LIMIT:
-        return Order.objects.filter(pk__in=ids).order_by("-placed_at"), len(ids)
-    return matches.order_by("-placed_at"), len(ids)
+    found = _ids_through_search_indexes(matches, SEARCH_SORT_LIMIT + 1)
+    if len(found) <= SEARCH_SORT_LIMIT:
+        return _newest_first(found), len(found)
+    return matches.order_by("-placed_at"), len(found)
 
 
-def _ids_through_search_indexes(matches, limit: int) -> list[int]:
-    """The ids of up to ``limit`` of ``matches``, read through the search indexes.
+def _newest_first(found):
+    """The orders of ``found`` ((pk, placed_at) pairs), newest first. PostgreSQL gets
+    them in the order of an id array, sorted here: told to sort by placed_at, it would
+    walk that index from the newest order down to the few matches (0.15 s for a
+    thousand matches spread over two years) rather than sort just them."""
+    ids = [pk for pk, _placed_at in sorted(found, key=lambda pair: (pair[1], pair[0]))][::-1]
+    orders = Order.objects.filter(pk__in=ids)
+    if not ids or connection.vendor != "postgresql":
+        return orders.order_by("-placed_at", "-pk")
+    position = Func(
+        Value(ids, output_field=ArrayField(models.BigIntegerField())),
+        F("pk"),
+        function="array_position",
+        output_field=models.IntegerField(),
+    )
+    return orders.order_by(position)
+
+
+def _ids_through_search_indexes(matches, limit: int) -> list[tuple]:
+    """The (id, placed_at) of up to ``limit`` of ``matches``, read through the search
+    indexes.
 
     A substring's selectivity is beyond PostgreSQL's statistics (a rare name and a
     common phone prefix look alike), and with a LIMIT a low guess makes it scan the
     table until enough rows match, which for a rare name means all of it. So this one
     query may use bitmap scans only (the trigram and prefix indexes, OR-ed), whose
     cost grows with the matches found, never with the table."""
-    query = matches.order_by().values_list("pk", flat=True)[:limit]
+    query = matches.order_by().values_list("pk", "placed_at")[:limit]
     if connection.vendor != "postgresql":
         return list(query)
     with transaction.atomic(), connection.cursor() as cursor:

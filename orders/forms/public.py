@@ -12,7 +12,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .. import validators
-from ..models import DeliveryWindow, Product
+from ..models import DeliveryWindow
+from ..selectors import products_on_sale
 from .entry import _country_choices_in
 from .staff import TOKEN_ERRORS
 
@@ -321,10 +322,10 @@ class OnlineOrderForm(PublicForm):
     )
 
     def __init__(self, *args, products=None, **kwargs):
+        """``products``: what is on sale, as ``selectors.products_on_sale()`` rows
+        (or products); by default all of it."""
         super().__init__(*args, **kwargs)
-        self.products = list(
-            products if products is not None else Product.objects.filter(active=True)
-        )
+        self.products = list(products if products is not None else products_on_sale())
         self.fields.update(_quantity_fields(self.products))
         self.fields["phone"].widget.attrs.update({"autocomplete": "tel", "inputmode": "tel"})
         self.fields["email"].widget.attrs["autocomplete"] = "email"

@@ -23,7 +23,6 @@ from ..models import (
     CUSTOMER_CHANGEABLE_STATUSES,
     ChangeRequestStatus,
     Channel,
-    Product,
     Status,
 )
 from ..web import error_status
@@ -192,7 +191,7 @@ def _new_form_token() -> str:
 def online_order(request):
     """Customers order without an account. Submitting is idempotent (the form's token),
     rate limited per client address, and guarded by CSRF and a honeypot field."""
-    products = Product.objects.filter(active=True).order_by("name")
+    products = selectors.products_on_sale()
     if request.method == "POST" and getattr(request, "limited", False):
         form = OnlineOrderForm(request.POST, products=products)
         messages.error(request, _("Too many orders from your network. Please wait a few minutes."))
@@ -200,7 +199,7 @@ def online_order(request):
     if request.method != "POST":
         # The blank form's fields are rendered once (_blank_form_fields); each page
         # gets its own token.
-        fields = _blank_form_fields(list(products))
+        fields = _blank_form_fields(products)
         form = OnlineOrderTokenForm(initial={"token": _new_form_token()})
         context = {"form": form, "blank_fields": fields}
         return render(request, "orders/online_order.html", context)
@@ -219,7 +218,10 @@ def online_order(request):
             ),
             idempotency_key=f"online:{data['token']}",
             channel=Channel.ONLINE,
-            lines=[services.LineRequest(product, qty) for product, qty in data["lines"]],
+            lines=[
+                services.LineRequest(selectors.product_from_row(row), qty)
+                for row, qty in data["lines"]
+            ],
             delivery=services.DeliveryDetails(
                 recipient=data["name"],
                 phone=data["phone"],
