@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from orders.forms import SearchField
 
+from . import selectors
 from .models import DiscrepancyKind, Package
 
 
@@ -59,12 +60,14 @@ class StockSearchForm(forms.Form):
 class BatchPickForm(forms.Form):
     """Which orders go on a batch pick list: numbers, or every acknowledged order."""
 
-    # Room for the 200 numbers numbers() takes (up to 15 characters each, separated).
-    orders = forms.CharField(label=_("Order numbers"), required=False, max_length=200 * 16)
+    # Room for the numbers of one wave (up to 15 characters each, separated).
+    orders = forms.CharField(
+        label=_("Order numbers"), required=False, max_length=selectors.PICK_WAVE * 16
+    )
 
     def numbers(self) -> list[str]:
         raw = self.cleaned_data.get("orders") or ""
-        return [part for part in raw.replace(",", " ").split() if part][:200]
+        return [part for part in raw.replace(",", " ").split() if part][: selectors.PICK_WAVE]
 
 
 class StockChangeForm(forms.Form):

@@ -145,11 +145,18 @@ def batch_pick_list(orders) -> list[BatchRow]:
     return sorted(rows.values(), key=lambda b: (b.bin == "", b.bin, b.sku))
 
 
-def orders_to_pick(numbers=None):
+# Orders on one batch pick list: one walk through the warehouse, and as many numbers
+# as the list's form takes.
+PICK_WAVE = 200
+
+
+def orders_to_pick(numbers=None, limit=PICK_WAVE):
+    """The orders to pick (those numbered, or all), the longest-waiting first, at most
+    ``limit``, with their lines."""
     qs = Order.objects.filter(TO_PICK).order_by("fulfilment__acknowledged_at", "pk")
     if numbers:
         qs = qs.filter(number__in=numbers)
-    return list(qs.prefetch_related("lines"))
+    return list(qs.prefetch_related("lines")[:limit])
 
 
 def packages(order) -> list[Package]:

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -301,13 +302,16 @@ def batch_pick_list(request):
             {"form": form, "orders": [], "rows": [], "printed_at": timezone.now()},
             status=400,
         )
-    orders = selectors.orders_to_pick(form.numbers())
+    # Every waiting order, one wave at a time: one more is read to know of a next wave.
+    orders = selectors.orders_to_pick(form.numbers(), limit=selectors.PICK_WAVE + 1)
+    more, orders = len(orders) > selectors.PICK_WAVE, orders[: selectors.PICK_WAVE]
     return render(
         request,
         "warehouse/batch_pick_list.html",
         {
             "form": form,
             "orders": orders,
+            "more": more,
             "rows": selectors.batch_pick_list(orders),
             "printed_at": timezone.now(),
         },
@@ -370,6 +374,10 @@ def stock(request, *, status=200, form=None, failed_pk=None):
             "items": items,
             "search": search,
             "form": form or StockChangeForm(),
+            # The same options in every row's form: written once.
+            "kind_options": format_html_join(
+                "", '<option value="{}">{}</option>', StockChangeForm.base_fields["kind"].choices
+            ),
             "failed_pk": failed_pk,
         },
         status=status,

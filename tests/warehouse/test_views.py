@@ -205,6 +205,28 @@ def test_batch_pick_list_adds_up_each_sku_across_orders(wh, order, users):
 
 
 @pytest.mark.django_db
+def test_the_batch_pick_list_takes_one_wave_of_the_longest_waiting(
+    wh, order, users, monkeypatch
+):
+    from warehouse import selectors
+
+    second = place(lines=[order_services.LineRequest(order.lines.get(sku="TEA-7").product, 3)])
+    stock_for(second)
+    order_services.confirm_order(second.pk, by=users[Role.SALES], promised_date=promise_date())
+    for each in (second, order):  # the second order is acknowledged first
+        services.acknowledge_order(each.pk, by=users[Role.WAREHOUSE])
+    monkeypatch.setattr(selectors, "PICK_WAVE", 1)
+    html = wh.get("/warehouse/pick-list/", HTTP_ACCEPT_LANGUAGE="en").text
+    assert f"<li><strong>{second.number}</strong>" in html
+    assert order.number not in html
+    assert "More orders are waiting" in html
+    monkeypatch.setattr(selectors, "PICK_WAVE", 2)
+    html = wh.get("/warehouse/pick-list/", HTTP_ACCEPT_LANGUAGE="en").text
+    assert order.number in html and second.number in html
+    assert "More orders are waiting" not in html
+
+
+@pytest.mark.django_db
 def test_low_stock_alert_uses_the_threshold_set_in_the_admin(wh, order):
     item = StockItem.objects.get(product__sku="CUP-7")  # 6 on hand, nothing reserved yet
     html = wh.get("/warehouse/?partial=1").text.split('id="low-stock"')[1]
