@@ -6,7 +6,9 @@ database, with checks (exit status 1 when one fails). See README.md, "pages.py".
 """
 
 import argparse
+import cProfile
 import json
+import pstats
 import re
 import time
 from dataclasses import dataclass, field
@@ -73,11 +75,12 @@ def fixtures():
     fx["open"] = scalar(
         "SELECT number FROM orders_order WHERE status = 'confirmed' ORDER BY placed_at DESC LIMIT 1"
     )
-    # A closed order with a long timeline, among the 20,000 newest orders.
+    # A closed order with a long timeline, among the 2,000 orders closed last (orders
+    # placed by other benchmarks since the load are open).
     fx["closed"] = scalar(
         "SELECT o.number FROM orders_order o JOIN orders_orderevent e ON e.order_id = o.id"
-        " WHERE o.id > %s AND o.status = 'closed' GROUP BY o.id ORDER BY count(*) DESC LIMIT 1",
-        [hi - 20_000],
+        " WHERE o.id IN (SELECT id FROM orders_order WHERE status = 'closed'"
+        " ORDER BY id DESC LIMIT 2000) GROUP BY o.id ORDER BY count(*) DESC, o.id LIMIT 1"
     )
     fx["closed_events"] = scalar(
         "SELECT count(*) FROM orders_orderevent e JOIN orders_order o ON o.id = e.order_id"
@@ -348,7 +351,7 @@ def pages(fx):
 # Measuring
 
 
-def measure(page, client, repeat, warmup):
+def measure(page, client, repeat, warmup, profiler=None):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -361,7 +364,11 @@ def measure(page, client, repeat, warmup):
     for _ in range(repeat):
         path = url()
         started, cpu_started = time.perf_counter(), time.process_time()
+        if profiler:
+            profiler.enable()
         response = client.get(path)
+        if profiler:
+            profiler.disable()
         timings.append(time.perf_counter() - started)
         cpu.append(time.process_time() - cpu_started)
         statuses.add(response.status_code)
@@ -389,6 +396,14 @@ def main():
     parser.add_argument("--repeat", type=int, default=30, help="timed requests per page")
     parser.add_argument("--warmup", type=int, default=3, help="untimed requests per page first")
     parser.add_argument("--only", default="", help="only pages whose name contains this")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="profile the timed requests (cProfile; the latencies then include its "
+        "overhead) and print the N functions with the most time, with and without callees",
+    )
     args = parser.parse_args()
 
     bd.start(args, "pages.py")
@@ -409,6 +424,7 @@ def main():
         for u in get_user_model().objects.filter(username__in={p.user for p in selected})
     }
     clients = {}
+    profiler = cProfile.Profile() if args.profile else None
     log()
     header = (
         f"{'page':<44} {'HTTP':>4} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}"
@@ -425,7 +441,7 @@ def main():
                     continue
                 client.force_login(users[page.user])
             clients[page.user] = client
-        measure(page, clients[page.user], args.repeat, args.warmup)
+        measure(page, clients[page.user], args.repeat, args.warmup, profiler)
         r = page.result
         problems = []
         if r["status"] != page.status or r["statuses"] != [page.status]:
@@ -459,6 +475,10 @@ def main():
         for query in page.slowest[:2]:
             log(f"    {float(query['time']) * 1000:.1f} ms: {query['sql'][:400]}")
             bd.explain_captured(query)
+    if profiler:
+        for order in ("cumulative", "tottime"):
+            log(f"\ncProfile of the timed requests, top {args.profile} by {order}:")
+            pstats.Stats(profiler).sort_stats(order).print_stats(args.profile)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({p.name: p.result for p in selected if p.result}, f, indent=1)
