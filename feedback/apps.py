@@ -7,11 +7,13 @@ class FeedbackConfig(AppConfig):
     verbose_name = _("Feedback")
 
     def ready(self):
-        from orders import panels, timeline
+        from orders import closing, panels, timeline
 
+        from . import checks
         from . import panels as app_panels
         from . import timeline as events
 
         timeline.register_all(events.EVENTS)
+        closing.register(checks.closing_checks, position=10)
         panels.register("staff_order", app_panels.staff_receipt, position=20)
         panels.register("public_status", app_panels.public_receipt, position=20)

@@ -24,6 +24,7 @@ from orders.services import (
     not_possible_now,
     notify_customer,
 )
+from orders.signals import receipt_confirmed
 
 from .models import CaseStatus, ProblemCase, ProblemKind, ProblemPhoto, Receipt, ReceiptMethod
 from .photos import MAX_PHOTOS, CheckedPhoto
@@ -130,6 +131,7 @@ def confirm_receipt(
             public=True,
             created_at=now,
         )
+        receipt_confirmed.send(sender=Receipt, order=order, receipt_id=receipt.pk, at=now)
     return receipt, True
 
 

@@ -9,7 +9,9 @@ class OrdersConfig(AppConfig):
     def ready(self):
         from django.db.backends.signals import connection_created
 
-        from . import db_dates, timeline  # noqa: F401  (timeline registers orders' wordings)
+        from . import closing, db_dates, timeline  # noqa: F401  (timeline registers orders' wordings)
+
+        closing.register(closing.orders_checks, position=40)
 
         # Absurd dates already stored are read as the nearest showable ones (see db_dates).
         connection_created.connect(db_dates.install, dispatch_uid="orders.db_dates")

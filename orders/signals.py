@@ -15,3 +15,12 @@ order_status_changing = Signal()
 # Sent after commit when Sales records that the customer agreed to receive the
 # available goods first (the warehouse then serves what it has). Argument: order_id.
 partial_delivery_agreed = Signal()
+
+# Sent inside the transaction that records the customer's receipt of an order (by the
+# customer, by phone or automatically): finance opens the order's closing request.
+# Arguments: order, receipt_id, at.
+receipt_confirmed = Signal()
+
+# Sent inside the transaction that changes an order's lines (and so its total):
+# finance keeps the goods charge in step. Arguments: order, old_total, by.
+order_total_changed = Signal()

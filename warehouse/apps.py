@@ -7,11 +7,15 @@ class WarehouseConfig(AppConfig):
     verbose_name = _("Warehouse")
 
     def ready(self):
-        from orders import panels, timeline
+        from orders import closing, panels, timeline
 
+        from . import (
+            checks,
+            receivers,  # noqa: F401  (connects the signal receivers)
+        )
         from . import panels as app_panels
-        from . import receivers  # noqa: F401  (connects the signal receivers)
         from . import timeline as events
 
         timeline.register_all(events.EVENTS)
+        closing.register(checks.closing_checks, position=30)
         panels.register("staff_order:work", app_panels.work_link, position=20)

@@ -69,6 +69,12 @@ def new_public_token() -> str:
 new_public_token.__module__ = "orders.models"
 
 
+def _closing_allowed(order) -> bool:
+    from ..closing import may_close
+
+    return may_close(order)
+
+
 class OrderQuerySet(models.QuerySet):
     def delete(self):
         raise OrderDeletionRefused
@@ -322,7 +328,10 @@ class Order(ConcurrentTransitionMixin, models.Model):
         source=Status.DELIVERED,
         target=Status.CLOSED,
         permission="orders.close_order",
-        custom={"label": _("Close order"), "style": "primary"},
+        # Every item of the closing checklist passes (orders.closing); Finance closes
+        # from the closing request's page, not with a button on the order page.
+        conditions=[_closing_allowed],
+        custom={"label": _("Close order"), "style": "primary", "via": "finance"},
     )
     def close(self):
         self._enter_step()

@@ -11,6 +11,7 @@ from ..models import (
     OrderLine,
     Status,
 )
+from ..signals import order_total_changed
 from .errors import OrderActionError, TransitionForbidden, TransitionNotAllowed
 from .placement import LineRequest
 
@@ -122,9 +123,12 @@ def change_order(order_id, *, by, lines: list[LineRequest], fields: dict) -> Ord
                 )
             elif existing.quantity != quantity:
                 OrderLine.objects.filter(pk=existing.pk).update(quantity=quantity)
+        old_total = order.total
         order.total = sum(
             (line.unit_price * line.quantity for line in order.lines.all()), Decimal("0")
         )
         order.save(update_fields=[*fields, "total"])
         timeline.record(order, "changed", actor=by, data={"changes": changes})
+        if order.total != old_total:
+            order_total_changed.send(sender=Order, order=order, old_total=old_total, by=by)
     return order

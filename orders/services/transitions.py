@@ -388,13 +388,13 @@ def close_order(order_id, *, by, note="", expected_status=None) -> Order:
 
 
 # The actions the order page and the admin may call, by transition name. Picking,
-# review, shipping and delivery have their own pages (the "via" transitions).
+# review, shipping and delivery have their own pages (the "via" transitions); an
+# order is closed only by Finance approving its closing request (finance.services).
 ACTIONS = {
     "confirm": confirm_order,
     "cancel": cancel_order,
     "backorder": backorder_order,
     "release_backorder": release_backorder,
-    "close": close_order,
 }
 
 

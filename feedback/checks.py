@@ -1,0 +1,57 @@
+"""Feedback's items of the closing checklist (orders.closing; registered in
+FeedbackConfig.ready): receipt confirmed, no open problem case."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy as ngettext
+
+from orders.closing import Check
+
+from .models import CaseStatus, ProblemCase, Receipt
+
+
+def closing_checks(orders) -> dict:
+    ids = [order.pk for order in orders]
+    receipts = {r.order_id: r for r in Receipt.objects.filter(order__in=ids)}
+    cases: dict[int, list[ProblemCase]] = {}
+    for case in ProblemCase.objects.filter(order__in=ids).order_by("opened_at", "pk"):
+        cases.setdefault(case.order_id, []).append(case)
+    checks = {}
+    for order in orders:
+        url = order.get_absolute_url()
+        receipt = receipts.get(order.pk)
+        open_cases = [c for c in cases.get(order.pk, []) if c.status == CaseStatus.OPEN]
+        case_links = tuple(
+            (
+                _("Problem case %(pk)s: %(kind)s (%(status)s)")
+                % {"pk": c.pk, "kind": c.get_kind_display(), "status": c.get_status_display()},
+                f"{url}#case-{c.pk}",
+            )
+            for c in cases.get(order.pk, [])
+        )
+        checks[order.pk] = [
+            Check(
+                "receipt",
+                _("Receipt confirmed"),
+                receipt is not None,
+                ""
+                if receipt
+                else _("The customer has not confirmed receipt, and no one confirmed it by phone."),
+                ((_("Receipt confirmation"), f"{url}#receipt-staff-panel"),) if receipt else (),
+            ),
+            Check(
+                "problem_cases",
+                _("No open problem case"),
+                not open_cases,
+                ngettext(
+                    "%(count)d problem case still open.",
+                    "%(count)d problem cases still open.",
+                    len(open_cases),
+                )
+                % {"count": len(open_cases)}
+                if open_cases
+                else "",
+                case_links or ((_("Problem cases"), reverse("feedback:cases")),),
+            ),
+        ]
+    return checks
