@@ -5,3 +5,19 @@ from django.utils.translation import gettext_lazy as _
 class FinanceConfig(AppConfig):
     name = "finance"
     verbose_name = _("Finance")
+
+    def ready(self):
+        from orders import closing, panels, timeline
+
+        from . import panels as app_panels
+        from . import (
+            receivers,  # noqa: F401  (connects the signal receivers)
+            selectors,
+        )
+        from . import timeline as events
+
+        timeline.register_all(events.EVENTS)
+        closing.register(selectors.closing_checks, position=50)
+        closing.register_gate(selectors.ready_to_close)
+        panels.register("staff_order", app_panels.staff_closing, position=30)
+        panels.register("staff_order:work", app_panels.work_link, position=40)

@@ -20,6 +20,7 @@ class NotificationKind(models.TextChoices):
     RECEIPT_REMINDER = "receipt_reminder", _("Please confirm receipt")
     DELIVERY_CHANGE_APPROVED = "delivery_change_approved", _("Delivery change approved")
     DELIVERY_CHANGE_REFUSED = "delivery_change_refused", _("Delivery change refused")
+    ORDER_CLOSED = "order_closed", _("Order complete: thank you")
     # To staff, not to the customer:
     SHORTAGE_ALERT = "shortage_alert", _("Shortage alert to Sales")
 

@@ -1,0 +1,52 @@
+"""How finance's timeline events read (registered in FinanceConfig.ready). Every money
+change is an internal event: the amount, what it was for and the balance after it."""
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from .models import ChargeKind, EntryKind
+
+
+def _what(event) -> str:
+    what = event.data.get("what", "")
+    if what in ChargeKind.values:
+        return str(ChargeKind(what).label)
+    if what in EntryKind.values:
+        return str(EntryKind(what).label)
+    return what
+
+
+def _money(text):
+    def wording(event):
+        return text % {
+            "what": _what(event),
+            "amount": event.data.get("amount", ""),
+            "currency": event.data.get("currency", ""),
+            "balance": event.data.get("balance", ""),
+        }
+
+    return wording
+
+
+def _override(event):
+    return gettext("Checklist item overridden by a manager: %(item)s") % {
+        "item": event.data.get("item", "")
+    }
+
+
+EVENTS = {
+    "ledger_charge": _money(_("Charged (%(what)s): %(amount)s %(currency)s; balance %(balance)s")),
+    "ledger_payment": _money(_("Payment received: %(amount)s %(currency)s; balance %(balance)s")),
+    "ledger_refund": _money(_("Refund paid: %(amount)s %(currency)s; balance %(balance)s")),
+    "ledger_reversal": _money(
+        _("Entry reversed (%(what)s): %(amount)s %(currency)s; balance %(balance)s")
+    ),
+    "invoice_recorded": _("Invoice %(number)s recorded: %(amount)s %(currency)s"),
+    "invoice_voided": _("Invoice %(number)s voided"),
+    "closing_opened": _("Closing request opened for Sales"),
+    "closing_document": _("Document added to the closing request"),
+    "closing_submitted": _("Closing request submitted to Finance"),
+    "closing_acknowledged": _("Finance took the closing request"),
+    "closing_sent_back": _("Closing request sent back to Sales"),
+    "closing_override": _override,
+}
