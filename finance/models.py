@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from orders.models import Order
@@ -98,7 +99,7 @@ class ChargeKind(models.TextChoices):
     GOODS = "goods", _("Goods")
     FREIGHT = "freight", _("Freight")
     DISCOUNT = "discount", _("Discount")
-    ADJUSTMENT = "adjustment", _("Adjustment")
+    ADJUSTMENT = "adjustment", pgettext_lazy("money", "Adjustment")
 
 
 class RefundFor(models.TextChoices):
@@ -106,6 +107,14 @@ class RefundFor(models.TextChoices):
     CANCELLATION = "cancellation", _("Cancellation")
     RETURN = "return", _("Return")
     OVERPAYMENT = "overpayment", _("Overpayment")
+
+
+# The reasons the system gives its goods charges: stored in English, shown translated.
+GOODS_CHARGE_REASONS = {
+    "Goods as confirmed": _("Goods as confirmed"),
+    "Order lines changed": _("Order lines changed"),
+    "Order cancelled": _("Order cancelled"),
+}
 
 
 class LedgerEntry(_Kept):
@@ -200,6 +209,12 @@ class LedgerEntry(_Kept):
     def effect(self) -> Decimal:
         """The entry's effect on the balance (what the customer owes)."""
         return -self.amount if self.kind == EntryKind.PAYMENT else self.amount
+
+    @property
+    def shown_reason(self) -> str:
+        if self.charge_kind == ChargeKind.GOODS:
+            return str(GOODS_CHARGE_REASONS.get(self.reason, self.reason))
+        return self.reason
 
     @property
     def label(self) -> str:

@@ -32,6 +32,7 @@ from orders.services import (
 
 from . import selectors
 from .models import (
+    GOODS_CHARGE_REASONS,
     Account,
     ChargeKind,
     ChecklistOverride,
@@ -173,6 +174,9 @@ def _write_entry(order, *, by, key, now, **fields) -> tuple[LedgerEntry, bool]:
     return entry, True
 
 
+GOODS_REASONS = list(GOODS_CHARGE_REASONS)
+
+
 def _goods_target(order) -> Decimal:
     if order.status in (Status.PLACED, Status.CANCELLED):
         return Decimal("0.00")
@@ -191,12 +195,13 @@ def sync_goods_charge(order: Order, *, by=None, now=None) -> LedgerEntry | None:
     difference = _goods_target(order) - charged
     if difference == 0:
         return None
+    # Stored in English, shown in the reader's language (LedgerEntry.shown_reason).
     if order.status == Status.CANCELLED:
-        reason = _("Order cancelled")
+        reason = GOODS_REASONS[2]
     elif charged == 0:
-        reason = _("Goods as confirmed")
+        reason = GOODS_REASONS[0]
     else:
-        reason = _("Order lines changed")
+        reason = GOODS_REASONS[1]
     serial = LedgerEntry.objects.filter(order=order, charge_kind=ChargeKind.GOODS).count()
     entry, _created = _write_entry(
         order,

@@ -11,6 +11,7 @@ NAVIGATION = [
     ("warehouse:dashboard", _("Warehouse"), (Role.WAREHOUSE,)),
     ("logistics:dashboard", _("Logistics"), (Role.LOGISTICS,)),
     ("finance:dashboard", _("Finance"), (Role.FINANCE,)),
+    ("finance:closing_requests", _("Closing requests"), (Role.SALES,)),
     ("logistics:problems", _("Delivery problems"), (Role.LOGISTICS, Role.SALES)),
     ("feedback:cases", _("Receipts & problems"), (Role.SALES,)),
     ("order_list", _("Orders"), ()),
@@ -29,8 +30,12 @@ def navigation(request):
     for url_name, label, roles in NAVIGATION:
         if roles and not has_role(user, *roles):
             continue
-        url = reverse(url_name)
-        items.append({"url": url, "label": label, "active": path.startswith(url)})
+        items.append({"url": reverse(url_name), "label": label, "active": False})
+    # The page is under the longest matching entry only (/finance/requests/ is not
+    # also the Finance dashboard).
+    matching = [item for item in items if path.startswith(item["url"])]
+    if matching:
+        max(matching, key=lambda item: len(item["url"]))["active"] = True
     return {
         "nav_items": items,
         "user_roles": sorted(user_roles(user)),

@@ -1,4 +1,5 @@
 import os
+import tempfile
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -44,8 +45,11 @@ def pytest_report_header(config):
 
 @pytest.fixture(autouse=True, scope="session")
 def _test_settings():
-    """Fast password hashing, and static files served unhashed (no collectstatic)."""
+    """Fast password hashing, uploads in a temporary folder, and static files served
+    unhashed (no collectstatic)."""
     with override_settings(
+        # Uploaded files (invoices, documents, photos) go to a folder of the run's own.
+        MEDIA_ROOT=tempfile.mkdtemp(prefix="o2d-test-media-"),
         # Password hashing at production strength would dominate the suite's time.
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         STORAGES={

@@ -182,6 +182,61 @@ def deliver(order, *, by=None):
         logistics.record_event(shipment.pk, type="delivered", by=by)
 
 
+def pdf_upload(name="invoice.pdf"):
+    """A small file that is a PDF by its content (the forms check the first bytes)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, b"%PDF-1.4\n% test\n%%EOF\n", content_type="application/pdf")
+
+
+def settle(order, *, by, paid=None, invoiced=None):
+    """Finance records the customer's payment of the balance and an invoice for the
+    amount charged (or the amounts given)."""
+    from finance import services as finance
+    from finance.models import Account, InvoiceType, PaymentMethod
+
+    account = Account.objects.get(order=order)
+    today = timezone.localdate()
+    method, _created = PaymentMethod.objects.get_or_create(
+        code="bank_transfer", defaults={"name": "Bank transfer"}
+    )
+    kind, _created = InvoiceType.objects.get_or_create(
+        code="vat_general", defaults={"name": "General VAT fapiao"}
+    )
+    paid = account.balance if paid is None else paid
+    if paid:
+        finance.record_payment(
+            order.pk,
+            finance.MoneyMovement(amount=paid, happened_on=today, method_id=method.pk),
+            by=by,
+            key=f"test-payment-{order.pk}",
+        )
+    invoiced = account.charged if invoiced is None else invoiced
+    if invoiced:
+        finance.record_invoice(
+            order.pk,
+            finance.InvoiceDetails(
+                type_id=kind.pk, number=f"T{order.pk:09d}", amount=invoiced, issued_on=today
+            ),
+            pdf_upload(),
+            by=by,
+            key=f"test-invoice-{order.pk}",
+        )
+
+
+def close(order, *, by):
+    """Step 7 for real: receipt confirmed by phone, the balance paid and invoiced, the
+    closing request submitted by Sales, acknowledged and approved by Finance."""
+    from feedback.services import confirm_receipt
+    from finance import services as finance
+
+    confirm_receipt(order.pk, how="phone", by=by, note="test")
+    settle(order, by=by)
+    finance.submit_request(order.pk, by=by)
+    finance.acknowledge_request(order.pk, by=by)
+    finance.approve(order.pk, by=by)
+
+
 def order_in_status(status, *, by, **kwargs):
     order = place(by=by, **kwargs)
     for name in PATH_TO[status]:
@@ -193,6 +248,9 @@ def order_in_status(status, *, by, **kwargs):
             continue
         if name == "deliver":
             deliver(order, by=by)
+            continue
+        if name == "close":
+            close(order, by=by)
             continue
         fields = {"promised_date": promise_date()} if name == "confirm" else {}
         services.perform_action(order.pk, name, by=by, note="test reason", **fields)

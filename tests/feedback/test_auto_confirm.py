@@ -108,7 +108,7 @@ def test_orders_already_confirmed_or_not_delivered_are_left_alone(order_in, user
         shipped = order_in(Status.SHIPPED)
         closed = order_in(Status.CLOSED)
     assert run_at(T0 + timedelta(days=30)) == 0
-    assert Receipt.objects.get().how == ReceiptMethod.CUSTOMER
+    assert Receipt.objects.get(order=confirmed).how == ReceiptMethod.CUSTOMER
     for order in (shipped, closed):
         assert not auto_event(order).exists()
 

@@ -72,7 +72,6 @@ def test_manager_may_record_a_phone_confirmation(delivered, users):
         Status.BACKORDERED,
         Status.PICKED,
         Status.SHIPPED,
-        Status.CLOSED,
         Status.CANCELLED,
     ],
 )

@@ -69,7 +69,7 @@ def test_database_refuses_rewriting_history_even_bypassing_the_orm(sql, order_in
         connection.cursor() as cursor,
     ):
         cursor.execute(sql, [order.pk])
-    assert order.events.count() == 3  # placed, verified, confirmed
+    assert order.events.count() == 4  # placed, verified, confirmed, goods charged
     assert not order.events.filter(note="forged").exists()
 
 

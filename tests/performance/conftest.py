@@ -22,6 +22,7 @@ from django.utils import timezone
 from feedback import services as feedback
 from feedback.models import ReceiptMethod
 from feedback.photos import check_photo
+from finance import services as finance
 from orders import services as order_services
 from orders.models import Customer, Order, OrderDocument, Status
 from orders.roles import Role
@@ -31,8 +32,10 @@ from tests.factories import (
     ProductFactory,
     carrier,
     make_user,
+    pdf_upload,
     promise_date,
     reviewer,
+    settle,
 )
 from warehouse import services as warehouse
 from warehouse.models import Bin, StockItem
@@ -100,7 +103,7 @@ class World:
 
 
 # The apps whose rows hang off an order (lines, timeline, fulfilment, shipments...).
-ORDER_APPS = ("orders", "warehouse", "logistics", "feedback")
+ORDER_APPS = ("orders", "warehouse", "logistics", "feedback", "finance")
 
 
 def _order_graph() -> list:
@@ -120,7 +123,7 @@ def _order_graph() -> list:
             m
             for m in sorted(belonging - owned, key=lambda m: m._meta.label)
             if all(
-                f.related_model in owned or f.related_model not in belonging
+                f.related_model in owned or f.related_model not in belonging or f.related_model is m
                 for f in m._meta.concrete_fields
                 if f.is_relation
             )
@@ -194,6 +197,8 @@ def copy_orders(templates: list) -> list:
                     del copy[pk.attname]
                 if "tracking_number" in copy and model.__name__ == "Shipment":
                     copy["tracking_number"] = f"{row['tracking_number']}-{n}"
+                if model.__name__ == "Invoice":  # fapiao numbers are unique per type
+                    copy["number"] = f"{row['number']}-{copy['order_id']}"
                 made.append(model(**copy))
                 keys.append((row[pk.attname], n))
         model._default_manager.bulk_create(made)
@@ -303,6 +308,11 @@ def build_order(world: World, kind: str, n: int) -> Order:
     logistics.record_event(shipment.pk, type="delivered", by=users[Role.LOGISTICS])
     if kind == "problem":
         feedback.confirm_receipt(order.pk, how=ReceiptMethod.PHONE, by=sales, note="电话确认")
+        # Its closing request with a payment, an invoice and a document from Sales.
+        settle(order, by=users[Role.FINANCE])
+        finance.add_document(
+            order.pk, by=sales, kind="payment_proof", upload=pdf_upload(), key=f"perf-{n}"
+        )
     case, _created = feedback.report_problem(
         order.pk,
         kind="damaged",

@@ -61,9 +61,10 @@ BUDGETS = {
     "order_list?page=2": 7,
     "order_create": 7,
     "customer_lookup[hx]": 9,
-    "order_detail[problem]": 18,
-    "order_detail[to_acknowledge]": 17,
-    "order_detail[placed]": 19,
+    # The closing request's panel (finance): the request, and its documents if any.
+    "order_detail[problem]": 20,
+    "order_detail[to_acknowledge]": 18,
+    "order_detail[placed]": 20,
     "order_edit": 13,
     "order_document": 4,
     "process": 7,
@@ -93,10 +94,17 @@ BUDGETS = {
     "feedback:cases": 8,
     "feedback:photo": 4,
     # finance
-    "finance:dashboard": 10,
-    "finance:dashboard?partial=1": 8,
+    "finance:dashboard": 12,
+    "finance:dashboard?partial=1": 12,
     "finance:dashboard[idle]": 4,
-    "finance:dashboard[hx]": 8,
+    "finance:dashboard[hx]": 12,
+    "finance:request": 23,
+    "finance:request[awaiting_receipt]": 21,
+    "finance:closing_requests": 7,
+    "finance:document": 4,
+    "finance:invoice_document": 4,
+    "finance:export_ledger": 4,
+    "finance:export_closed": 4,
     # the health probe (orders.views.healthz, anonymous)
     "healthz": 0,
 }
@@ -132,6 +140,18 @@ POST_ONLY = {
     "logistics:resolve",
     "feedback:phone_receipt",
     "feedback:resolve_case",
+    "finance:payment",
+    "finance:refund",
+    "finance:charge",
+    "finance:reverse",
+    "finance:invoice",
+    "finance:void_invoice",
+    "finance:acknowledge",
+    "finance:send_back",
+    "finance:approve",
+    "finance:override",
+    "finance:submit",
+    "finance:add_document",
 }
 
 # The customers' pages and the carriers' webhook: their budgets are in
@@ -196,6 +216,23 @@ def _document(world):
 def _photo(world):
     case = world.first("problem").problem_cases.get()
     return reverse("feedback:photo", args=[case.photos.get().pk])
+
+
+def _closing_document(world):
+    request = world.first("problem").closing_request
+    return reverse("finance:document", args=[request.documents.get().pk])
+
+
+def _invoice_document(world):
+    return reverse("finance:invoice_document", args=[world.first("problem").invoices.get().pk])
+
+
+def _export(name):
+    def url(world):
+        today = timezone.localdate().isoformat()
+        return reverse(name) + "?" + _urlencode(start=today, end=today)
+
+    return url
 
 
 def _to_pick_numbers(world):
@@ -311,6 +348,33 @@ CASES = [
     Case("feedback:cases", "feedback:cases", Role.SALES, _page("feedback:cases")),
     Case("feedback:photo", "feedback:photo", Role.SALES, _photo),
     *_dashboard("finance:dashboard", Role.FINANCE),
+    Case("finance:request", "finance:request", Role.FINANCE, _page("finance:request", "problem")),
+    Case(
+        "finance:request[awaiting_receipt]",
+        "finance:request",
+        Role.FINANCE,
+        _page("finance:request", "awaiting_receipt"),
+    ),
+    Case(
+        "finance:closing_requests",
+        "finance:closing_requests",
+        Role.SALES,
+        _page("finance:closing_requests"),
+    ),
+    Case("finance:document", "finance:document", Role.SALES, _closing_document),
+    Case("finance:invoice_document", "finance:invoice_document", Role.FINANCE, _invoice_document),
+    Case(
+        "finance:export_ledger",
+        "finance:export_ledger",
+        Role.FINANCE,
+        _export("finance:export_ledger"),
+    ),
+    Case(
+        "finance:export_closed",
+        "finance:export_closed",
+        Role.FINANCE,
+        _export("finance:export_closed"),
+    ),
     Case("healthz", "healthz", None, _page("healthz")),  # the load balancer's probe
 ]
 

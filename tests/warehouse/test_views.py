@@ -205,9 +205,7 @@ def test_batch_pick_list_adds_up_each_sku_across_orders(wh, order, users):
 
 
 @pytest.mark.django_db
-def test_the_batch_pick_list_takes_one_wave_of_the_longest_waiting(
-    wh, order, users, monkeypatch
-):
+def test_the_batch_pick_list_takes_one_wave_of_the_longest_waiting(wh, order, users, monkeypatch):
     from warehouse import selectors
 
     second = place(lines=[order_services.LineRequest(order.lines.get(sku="TEA-7").product, 3)])

@@ -126,7 +126,6 @@ ACTOR_FOR = {
     "backorder": "warehouse",
     "ship": "logistics",
     "deliver": "logistics",
-    "close": "finance",
 }
 NOTES = {
     "backorder": "缺货：CUP-011 还差 2 套，预计下周到货。",
@@ -292,7 +291,7 @@ class Command(BaseCommand):
                 )
                 CarrierRule.objects.create(service=service, province=province)
 
-    def _logistics_work(self, name, order, users, at, i):
+    def _logistics_work(self, name, order, users, at, i, *, delay):
         """Ship with the proposed carrier; the carrier reports its way to the door."""
         from logistics import services as logistics
 
@@ -310,7 +309,7 @@ class Command(BaseCommand):
                     location="上海分拨中心",
                     carrier_event_id=f"demo-{shipment.pk}-1",
                 )
-            if i % 4 == 1:
+            if delay:
                 with clock_at(at + timedelta(hours=9)):
                     logistics.record_event(
                         shipment.pk,
@@ -332,15 +331,19 @@ class Command(BaseCommand):
                 )
 
     def _receipts(self, users):
-        """One delivered order confirmed by phone, one with a problem reported."""
+        """Delivered orders: one confirmed by phone (its closing request is with Sales),
+        one with a problem reported, one submitted to Finance, one in review blocked by
+        the missing invoice, one sent back to Sales; the last waits for the customer."""
         from feedback import services as feedback
+        from finance import services as finance
 
-        delivered = list(Order.objects.filter(status=Status.DELIVERED).order_by("pk")[:2])
-        if len(delivered) < 2:
+        delivered = list(Order.objects.filter(status=Status.DELIVERED).order_by("pk")[:5])
+        if len(delivered) < 5:
             return
-        feedback.confirm_receipt(
-            delivered[0].pk, how="phone", by=users["sales"], note="客户电话确认已收到全部商品。"
-        )
+        for order in (delivered[0], *delivered[2:]):
+            feedback.confirm_receipt(
+                order.pk, how="phone", by=users["sales"], note="客户电话确认已收到全部商品。"
+            )
         feedback.report_problem(
             delivered[1].pk,
             kind="damaged",
@@ -348,6 +351,61 @@ class Command(BaseCommand):
             photos=[],
             key="demo-problem",
         )
+        submitted, blocked, sent_back = delivered[2:]
+        for order in (submitted, blocked, sent_back):
+            finance.submit_request(order.pk, by=users["sales"], note="发票随货寄出，客户已付款。")
+        self._pay(blocked, users)
+        finance.acknowledge_request(blocked.pk, by=users["finance"])
+        finance.send_back(
+            sent_back.pk, by=users["finance"], reason="请补充客户的付款凭证（银行回单）。"
+        )
+
+    def _pay(self, order, users):
+        from finance import services as finance
+        from finance.models import Account, PaymentMethod
+
+        account = Account.objects.get(order=order)
+        finance.record_payment(
+            order.pk,
+            finance.MoneyMovement(
+                amount=account.balance,
+                happened_on=timezone.localdate(),
+                reference=f"DEMO{order.pk:06d}",
+                method_id=PaymentMethod.objects.get(code="bank_transfer").pk,
+            ),
+            by=users["finance"],
+            key=f"demo-payment-{order.pk}",
+        )
+        return account
+
+    def _close(self, order, users, at):
+        """Step 7 as it happens: the customer confirms receipt, Finance records the
+        payment and the fapiao, Sales submits the request, Finance approves it."""
+        from django.core.files.base import ContentFile
+
+        from feedback import services as feedback
+        from finance import services as finance
+        from finance.models import InvoiceType
+
+        with clock_at(at - timedelta(minutes=30)):
+            feedback.confirm_receipt(order.pk, how="customer")
+            account = self._pay(order, users)
+            finance.record_invoice(
+                order.pk,
+                finance.InvoiceDetails(
+                    type_id=InvoiceType.objects.get(code="electronic").pk,
+                    number=f"{order.pk:08d}",
+                    amount=account.charged,
+                    issued_on=timezone.localdate(),
+                ),
+                ContentFile(b"%PDF-1.4\n% demo fapiao\n%%EOF\n", name="fapiao.pdf"),
+                by=users["finance"],
+                key=f"demo-invoice-{order.pk}",
+            )
+            finance.submit_request(order.pk, by=users["sales"])
+        with clock_at(at):
+            finance.acknowledge_request(order.pk, by=users["finance"])
+            finance.approve(order.pk, by=users["finance"])
 
     def _low_stock(self, products, users):
         """A stock count found two products short: they show on the low-stock alert."""
@@ -441,7 +499,12 @@ class Command(BaseCommand):
                     continue
                 if name in ("ship", "deliver"):
                     with clock_at(at):
-                        self._logistics_work(name, order, users, at, i)
+                        self._logistics_work(
+                            name, order, users, at, i, delay=i % 4 == 1 and status != Status.CLOSED
+                        )
+                    continue
+                if name == "close":
+                    self._close(order, users, at)
                     continue
                 with clock_at(at):
                     fields = {}
