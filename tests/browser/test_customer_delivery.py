@@ -198,7 +198,8 @@ def test_customer_follows_shipped_order_to_confirmed_receipt(live_server, phone_
     assert (receipt.how, receipt.by) == (ReceiptMethod.CUSTOMER, None)
     codes = list(order.events.values_list("code", flat=True))
     assert codes.count("tracking") == 4
-    assert codes[-1] == "receipt_confirmed"
+    # The receipt, then the closing request it opens for Sales (internal).
+    assert codes[-2:] == ["receipt_confirmed", "closing_opened"]
     event = order.events.get(code="receipt_confirmed")
     assert event.public and event.actor is None
     assert order.events.filter(to_status=Status.DELIVERED, actor__isnull=True).count() == 1

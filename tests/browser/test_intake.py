@@ -246,7 +246,9 @@ def test_phone_order_through_confirmation(live_server, page: Page, users, produc
     expect(badge).to_have_class(re.compile(r"\bst-confirmed\b"))
     expect(badge).to_have_text("Confirmed")
     entries = page.locator("#timeline ol.timeline > li")
-    expect(entries).to_have_count(3)
+    # Placed, checked, confirmed, and the goods charged on the order's ledger.
+    expect(entries).to_have_count(4)
+    expect(entries.nth(3)).to_contain_text("Charged (Goods)")
     expect(entries.nth(0)).to_contain_text("Order placed (Phone)")
     expect(entries.nth(1)).to_contain_text("Contact and address checked")
     expect(entries.nth(1)).to_contain_text("Called the customer, read the address back.")
