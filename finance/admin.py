@@ -9,6 +9,7 @@ from .models import (
     Account,
     ChecklistOverride,
     ClosingRequest,
+    FreightTerms,
     Invoice,
     InvoiceType,
     LedgerEntry,
@@ -99,3 +100,16 @@ class ClosingRequestAdmin(ReadOnlyAdmin):
     search_fields = ["order__number"]
     list_select_related = ["order", "salesperson"]
     inlines = [OverrideInline]
+
+
+@admin.register(FreightTerms)
+class FreightTermsAdmin(admin.ModelAdmin):
+    """One row (seeded by finance/0003): change it, never add a second or delete it."""
+
+    list_display = ["__str__", "charge_customer", "free_from"]
+
+    def has_add_permission(self, request):
+        return not FreightTerms.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -21,3 +21,5 @@ class FinanceConfig(AppConfig):
         closing.register_gate(selectors.ready_to_close)
         panels.register("staff_order", app_panels.staff_closing, position=30)
         panels.register("staff_order:work", app_panels.work_link, position=40)
+        panels.register("staff_order:waiting", app_panels.waiting_on, position=10)
+        panels.register("manager_overview", app_panels.escalated_requests, position=10)

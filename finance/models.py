@@ -102,6 +102,48 @@ class ChargeKind(models.TextChoices):
     ADJUSTMENT = "adjustment", pgettext_lazy("money", "Adjustment")
 
 
+class FreightTerms(models.Model):
+    """What the customer pays for freight, set in the admin (one row): the carrier's
+    price of each shipment, charged when it ships, unless freight is included or the
+    order's goods reach the free-freight amount. Carrier prices are in yuan, so only
+    orders in CNY are charged by themselves; Finance charges other orders by hand."""
+
+    CURRENCY = "CNY"
+
+    charge_customer = models.BooleanField(
+        _("charge freight to the customer"),
+        default=True,
+        help_text=_("Untick when prices include delivery: shipments then add no charge."),
+    )
+    free_from = models.DecimalField(
+        _("free freight from (CNY)"),
+        **MONEY,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01"))],
+        help_text=_("Orders whose goods reach this amount ship free. Empty: none ships free."),
+    )
+
+    class Meta:
+        verbose_name = _("freight terms")
+        verbose_name_plural = _("freight terms")
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="one_freight_terms"),
+            models.CheckConstraint(
+                condition=Q(free_from__isnull=True) | Q(free_from__gt=0),
+                name="freight_free_from_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return str(self._meta.verbose_name)
+
+    @classmethod
+    def current(cls) -> "FreightTerms":
+        terms, _created = cls.objects.get_or_create(pk=1)
+        return terms
+
+
 class RefundFor(models.TextChoices):
     PROBLEM_CASE = "problem_case", _("Problem case")
     CANCELLATION = "cancellation", _("Cancellation")
@@ -356,6 +398,9 @@ class ClosingRequest(ConcurrentTransitionMixin, _Kept):
     sent_back_reason = models.TextField(_("why sent back"), blank=True)
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
     approved_by = _who(null=True, verbose_name=_("approved by"))
+    # Set once when the request has waited past the closing step's target time in the
+    # hands it is in now (the managers are told); cleared when it changes hands.
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("closing request")
@@ -374,6 +419,7 @@ class ClosingRequest(ConcurrentTransitionMixin, _Kept):
 
     def _hand_over(self, now):
         self.step_started_at = now
+        self.escalated_at = None
 
     @transition(
         field=status,

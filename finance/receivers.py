@@ -1,12 +1,18 @@
 """Finance follows the order (connected in FinanceConfig.ready): receipt opens the
 closing request; confirmation charges the goods, a change of lines adjusts the charge,
-cancellation takes it back (what was paid then shows as a refund due). Each runs in
-the transaction of the change it follows, so both commit or neither does."""
+cancellation takes it back (what was paid then shows as a refund due); each shipment
+charges its freight. Each runs in the transaction of the change it follows, so both
+commit or neither does."""
 
 from django.dispatch import receiver
 
 from orders.models import Order, Status
-from orders.signals import order_status_changing, order_total_changed, receipt_confirmed
+from orders.signals import (
+    order_status_changing,
+    order_total_changed,
+    receipt_confirmed,
+    shipment_dispatched,
+)
 
 from . import services
 from .models import LedgerEntry
@@ -29,3 +35,15 @@ def goods_follow_lines(sender, order, by, **kwargs):
     # charge exist, it follows the new total.
     if LedgerEntry.objects.filter(order=order).exists():
         services.sync_goods_charge(order, by=by)
+
+
+@receiver(shipment_dispatched, dispatch_uid="finance.charge_freight")
+def charge_freight(sender, order, shipment_id, carrier, tracking_number, freight_cost, at, **kw):
+    services.charge_freight(
+        order,
+        shipment_id=shipment_id,
+        carrier=carrier,
+        tracking_number=tracking_number,
+        freight_cost=freight_cost,
+        at=at,
+    )

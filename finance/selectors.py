@@ -10,7 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from orders import closing
+from orders.clock import steps_by_code
 from orders.closing import Check
+from orders.models import StepCode
 
 from .models import (
     Account,
@@ -197,16 +199,24 @@ class RequestRow:
     late: bool = False
 
 
+def closing_target() -> timedelta | None:
+    """The closing step's target time (the admin's process definition), or None."""
+    step = steps_by_code().get(StepCode.CLOSING)
+    return step.target if step is not None else None
+
+
 def requests_in(
-    statuses, *, with_failing=False, limit=QUEUE_ROWS, late_after=None
+    statuses, *, with_failing=False, limit=QUEUE_ROWS, late_after=None, escalated=False
 ) -> list[RequestRow]:
     """The requests in ``statuses``, longest waiting first, with their failing items
     (a constant number of queries for any number of rows); ``late`` when a request has
-    waited in the hands it is in for longer than ``late_after`` (a timedelta)."""
+    waited in the hands it is in for longer than ``late_after`` (a timedelta).
+    ``escalated``: only the requests escalated to the managers."""
+    found = ClosingRequest.objects.filter(status__in=statuses)
+    if escalated:
+        found = found.filter(escalated_at__isnull=False)
     requests = list(
-        ClosingRequest.objects.filter(status__in=statuses)
-        .select_related("order", "salesperson")
-        .order_by("step_started_at", "pk")[:limit]
+        found.select_related("order", "salesperson").order_by("step_started_at", "pk")[:limit]
     )
     failing_by_order = {}
     if with_failing and requests:

@@ -33,12 +33,14 @@ from orders.services import (
 from . import selectors
 from .models import (
     GOODS_CHARGE_REASONS,
+    WITH_SALES,
     Account,
     ChargeKind,
     ChecklistOverride,
     ClosingDocument,
     ClosingRequest,
     EntryKind,
+    FreightTerms,
     Invoice,
     InvoiceType,
     LedgerEntry,
@@ -212,6 +214,41 @@ def sync_goods_charge(order: Order, *, by=None, now=None) -> LedgerEntry | None:
         charge_kind=ChargeKind.GOODS,
         amount=difference,
         reason=reason,
+    )
+    return entry
+
+
+def charge_freight(
+    order: Order, *, shipment_id, carrier, tracking_number, freight_cost, at
+) -> LedgerEntry | None:
+    """The customer's freight for a shipment, charged when it ships: the carrier's
+    price, unless the freight terms include delivery or the order ships free. Once per
+    shipment. Runs in the shipment's transaction, with the order locked. Orders in
+    another currency than the carriers' prices are left to Finance (a timeline note
+    says so)."""
+    terms = FreightTerms.current()
+    data = {"carrier": carrier, "tracking": tracking_number}
+    if freight_cost is None or freight_cost <= 0:
+        return None
+    if order.currency != FreightTerms.CURRENCY:
+        timeline.record(order, "freight_by_hand", data=data, created_at=at)
+        return None
+    if not terms.charge_customer:
+        timeline.record(order, "freight_included", data=data, created_at=at)
+        return None
+    if terms.free_from is not None and order.total >= terms.free_from:
+        data["free_from"] = str(terms.free_from)
+        timeline.record(order, "freight_free", data=data, created_at=at)
+        return None
+    entry, _created = _write_entry(
+        order,
+        by=None,
+        key=f"freight:{shipment_id}",
+        now=at,
+        kind=EntryKind.CHARGE,
+        charge_kind=ChargeKind.FREIGHT,
+        amount=freight_cost,
+        reference=f"{carrier} {tracking_number}"[:100],
     )
     return entry
 
@@ -514,6 +551,38 @@ def open_closing_request(order: Order, *, now=None) -> ClosingRequest:
         )
         timeline.record(order, "closing_opened", created_at=now)
     return request
+
+
+def escalate_closing_requests(now=None) -> int:
+    """Requests that have waited in the hands they are in (Sales' after receipt or a
+    send-back, Finance's after submission) past the closing step's target time are
+    escalated to the managers: once per hand-off, claimed with a conditional UPDATE so
+    that overlapping sweeps escalate each once. Returns how many were escalated."""
+    target = selectors.closing_target()
+    if target is None:
+        return 0
+    now = now or timezone.now()
+    late = (
+        ClosingRequest.objects.exclude(status=RequestStatus.APPROVED)
+        .filter(escalated_at__isnull=True, step_started_at__lte=now - target)
+        .values_list("pk", "order_id", "status", "step_started_at")
+    )
+    escalated = 0
+    for pk, order_id, status, since in late:
+        with transaction.atomic():
+            claimed = ClosingRequest.objects.filter(
+                pk=pk, status=status, step_started_at=since, escalated_at__isnull=True
+            ).update(escalated_at=now)
+            if claimed:
+                holder = "sales" if status in WITH_SALES else "finance"
+                timeline.record(
+                    order_id,
+                    "closing_escalated",
+                    data={"with": holder, "since": since.isoformat()},
+                    created_at=now,
+                )
+                escalated += 1
+    return escalated
 
 
 def _lock_request(order_id) -> tuple[Order, ClosingRequest]:

@@ -34,6 +34,12 @@ def _override(event):
     }
 
 
+def _escalated(event):
+    if event.data.get("with") == "sales":
+        return gettext("Closing request late with Sales: escalated to the managers")
+    return gettext("Closing request late with Finance: escalated to the managers")
+
+
 EVENTS = {
     "ledger_charge": _money(_("Charged (%(what)s): %(amount)s %(currency)s; balance %(balance)s")),
     "ledger_payment": _money(_("Payment received: %(amount)s %(currency)s; balance %(balance)s")),
@@ -49,4 +55,15 @@ EVENTS = {
     "closing_acknowledged": _("Finance took the closing request"),
     "closing_sent_back": _("Closing request sent back to Sales"),
     "closing_override": _override,
+    "closing_escalated": _escalated,
+    "freight_by_hand": _(
+        "Shipped with %(carrier)s %(tracking)s: the order is not in yuan, so Finance charges "
+        "its freight by hand"
+    ),
+    "freight_included": _(
+        "Freight for %(carrier)s %(tracking)s is included in the prices: nothing charged"
+    ),
+    "freight_free": _(
+        "Freight for %(carrier)s %(tracking)s is free: the goods reach %(free_from)s CNY"
+    ),
 }

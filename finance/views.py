@@ -13,8 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from orders.access import role_required
-from orders.clock import steps_by_code
-from orders.models import Order, StepCode
+from orders.models import Order
 from orders.roles import Role, user_roles
 from orders.services import OrderActionError
 from orders.web import DashboardView, refused
@@ -44,12 +43,6 @@ finance_required = role_required(Role.FINANCE)
 closing_staff_required = role_required(Role.FINANCE, Role.SALES)
 
 
-def _late_after():
-    """The closing step's target time (the admin's process definition), or None."""
-    step = steps_by_code().get(StepCode.CLOSING)
-    return step.target if step is not None else None
-
-
 class FinanceDashboard(DashboardView):
     roles = (Role.FINANCE,)
     title = gettext_lazy("Finance")
@@ -65,7 +58,7 @@ class FinanceDashboard(DashboardView):
         context = super().get_context_data(**kwargs)
         counts = selectors.request_counts()
         aging, refunds_due_count = selectors.balances()
-        late = _late_after()
+        late = selectors.closing_target()
 
         def queue(*statuses, **kwargs):
             return selectors.requests_in(statuses, late_after=late, **kwargs)
@@ -92,7 +85,7 @@ class FinanceDashboard(DashboardView):
 def closing_requests(request):
     """Sales' queue: the requests waiting on Sales (new and sent back), then the ones
     Finance holds."""
-    late = _late_after()
+    late = selectors.closing_target()
     with_sales = selectors.requests_in(
         [RequestStatus.SENT_BACK, RequestStatus.OPEN], limit=200, late_after=late
     )

@@ -211,6 +211,11 @@ class Shipment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("who")
     )
     estimated_delivery = models.DateField(_("estimated delivery"))
+    # The carrier's price for this shipment (yuan), from its service when it shipped;
+    # Finance charges the customer's freight from it (finance.FreightTerms).
+    freight_cost = models.DecimalField(
+        _("freight cost (CNY)"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
 
     class Meta:

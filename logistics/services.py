@@ -22,6 +22,7 @@ from orders.models import (
     Status,
     StepCode,
 )
+from orders.signals import shipment_dispatched
 from orders.validators import check_tracking_time
 from warehouse import services as warehouse
 from warehouse.models import Fulfilment, Package
@@ -219,6 +220,7 @@ def ship(
                     shipped_by=by,
                     shipped_at=timezone.now(),
                     estimated_delivery=option.arrives,
+                    freight_cost=option.cost,
                 )
         except IntegrityError:
             raise ShippingError(
@@ -248,6 +250,16 @@ def ship(
             created_at=shipment.shipped_at,
         )
         warehouse.take_out(order, wanted, by=by, now=shipment.shipped_at)
+        shipment_dispatched.send(
+            sender=Shipment,
+            order=order,
+            shipment_id=shipment.pk,
+            carrier=carrier.name,
+            tracking_number=number,
+            freight_cost=shipment.freight_cost,
+            by=by,
+            at=shipment.shipped_at,
+        )
         if completes:
             order_services.ship_order(order.pk, by=by)
         elif rest_waits:

@@ -7,9 +7,11 @@ department registers a panel from its AppConfig.ready(); the page renders a slot
 ``{% panels "slot" order %}`` (``orders/templatetags/order_panels.py``).
 
 Slots: "staff_order" (the staff order page, after the actions), "staff_order:work"
-(links to the department pages, in the actions card), "public_status" (cards on the
-customer's status page, after the status card) and "public_status:facts" (lines in
-the status card's list of facts).
+(links to the department pages, in the actions card), "staff_order:waiting" (who the
+order waits on, when a department knows better than the order's step clock: the
+text replaces the clock's line), "public_status" (cards on the customer's status
+page, after the status card), "public_status:facts" (lines in the status card's list
+of facts) and "manager_overview" (cards on the managers' overview; ``order`` is None).
 """
 
 from collections import defaultdict

@@ -24,3 +24,8 @@ receipt_confirmed = Signal()
 # Sent inside the transaction that changes an order's lines (and so its total):
 # finance keeps the goods charge in step. Arguments: order, old_total, by.
 order_total_changed = Signal()
+
+# Sent inside the transaction that hands a shipment to a carrier: finance charges the
+# customer's freight. Arguments: order, shipment_id, carrier (its name),
+# tracking_number, freight_cost (the carrier's price in yuan), by, at.
+shipment_dispatched = Signal()
