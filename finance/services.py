@@ -159,18 +159,24 @@ def _write_entry(order, *, by, key, now, **fields) -> tuple[LedgerEntry, bool]:
         return LedgerEntry.objects.get(order=order, submission_key=key), False
     account = _recompute_account(order, now)
     code = "ledger_reversal" if entry.reverses_id else _EVENT[entry.kind]
+    data = {
+        "what": entry.charge_kind or entry.kind,
+        "amount": str(entry.amount),
+        "currency": entry.currency,
+        "balance": str(account.balance),
+        "entry": entry.pk,
+    }
+    # The system's goods reasons are stored in English and read in the reader's
+    # language (finance.timeline); what a person typed is the event's note.
+    system_reason = entry.charge_kind == ChargeKind.GOODS
+    if system_reason:
+        data["reason"] = entry.reason
     timeline.record(
         order,
         code,
         actor=by,
-        data={
-            "what": entry.charge_kind or entry.kind,
-            "amount": str(entry.amount),
-            "currency": entry.currency,
-            "balance": str(account.balance),
-            "entry": entry.pk,
-        },
-        note=entry.reason,
+        data=data,
+        note="" if system_reason else entry.reason,
         created_at=now,
     )
     return entry, True

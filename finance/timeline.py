@@ -4,7 +4,7 @@ change is an internal event: the amount, what it was for and the balance after i
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .models import ChargeKind, EntryKind
+from .models import GOODS_CHARGE_REASONS, ChargeKind, EntryKind
 
 
 def _what(event) -> str:
@@ -18,12 +18,18 @@ def _what(event) -> str:
 
 def _money(text):
     def wording(event):
-        return text % {
+        said = text % {
             "what": _what(event),
             "amount": event.data.get("amount", ""),
             "currency": event.data.get("currency", ""),
             "balance": event.data.get("balance", ""),
         }
+        reason = GOODS_CHARGE_REASONS.get(event.data.get("reason", ""))
+        return (
+            gettext("%(event)s (%(reason)s)") % {"event": said, "reason": reason}
+            if reason
+            else said
+        )
 
     return wording
 

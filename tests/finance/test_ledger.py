@@ -186,3 +186,18 @@ def test_only_finance_records_money(order_in, users):
         with pytest.raises(order_services.TransitionForbidden):
             pay(order, Decimal("1.00"), by=users[role], key=f"x-{role}")
     assert not LedgerEntry.objects.filter(kind="payment").exists()
+
+
+def test_the_goods_charge_reads_in_the_readers_language(order_in):
+    from django.utils import translation
+
+    from orders.timeline import describe
+
+    order = order_in(Status.CONFIRMED)
+    event = order.events.get(code="ledger_charge", data__what="goods")
+    assert event.note == ""  # not stored in one language
+    assert event.data["reason"] == "Goods as confirmed"
+    with translation.override("zh-hans"):
+        assert describe(event).endswith("（已确认的货款）")
+    with translation.override("en"):
+        assert describe(event).endswith("(Goods as confirmed)")
