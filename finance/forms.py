@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from orders.validators import EARLIEST_DATE, check_search_date
+
 from .models import ChargeKind, DocumentKind, InvoiceType, PaymentMethod, RefundFor
 from .services import MAX_AMOUNT, NOTE_MAX, REASON_MAX
 
@@ -58,8 +60,12 @@ def _date_field(label):
 
 
 def _not_future(day):
+    """A day something happened: not in the future, nor before the system's first day
+    (an earlier one is a typing mistake, and would not be read back as typed)."""
     if day and day > timezone.localdate():
         raise ValidationError(_("The date cannot be in the future."))
+    if day and day < EARLIEST_DATE:
+        raise ValidationError(_("This date is too far in the past. Enter when it happened."))
     return day
 
 
@@ -255,6 +261,13 @@ class OverrideForm(ReasonForm):
 class ExportForm(forms.Form):
     start = _date_field(_("From"))
     end = _date_field(_("To"))
+
+    # Within the system's days: the day after the end must exist (9999-12-31 has none).
+    def clean_start(self):
+        return check_search_date(self.cleaned_data["start"])
+
+    def clean_end(self):
+        return check_search_date(self.cleaned_data["end"])
 
     def clean(self):
         data = super().clean()

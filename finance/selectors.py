@@ -28,6 +28,9 @@ ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 # How many rows each dashboard queue shows (the oldest first); the count says the rest.
 QUEUE_ROWS = 25
+# How many requests in review the dashboard checks to split them into those that pass
+# and those that are blocked (their checklists are read in a constant number of queries).
+IN_REVIEW_CHECKED = 500
 
 
 def _total(kind):

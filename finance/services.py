@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -131,6 +131,28 @@ def _recompute_account(order: Order, now) -> Account:
     return account
 
 
+def _check_totals(order, kind, amount) -> None:
+    """Refuse an entry that would take the account's totals (or its balance) beyond
+    what an amount can hold: each entry is within MAX_AMOUNT, their sums may not be."""
+
+    def summed(entry_kind):
+        return Coalesce(
+            Sum("amount", filter=Q(kind=entry_kind)), Value(Decimal("0")), output_field=MONEY_FIELD
+        )
+
+    totals = LedgerEntry.objects.filter(order=order).aggregate(
+        charged=summed(EntryKind.CHARGE),
+        paid=summed(EntryKind.PAYMENT),
+        refunded=summed(EntryKind.REFUND),
+    )
+    totals[{EntryKind.CHARGE: "charged", EntryKind.PAYMENT: "paid"}.get(kind, "refunded")] += amount
+    balance = totals["charged"] - totals["paid"] + totals["refunded"]
+    if any(abs(value) > MAX_AMOUNT for value in (*totals.values(), balance)):
+        raise OrderActionError(
+            _("With this amount the order's totals would be too large to record. Check the amount.")
+        )
+
+
 _EVENT = {
     EntryKind.CHARGE: "ledger_charge",
     EntryKind.PAYMENT: "ledger_payment",
@@ -144,6 +166,7 @@ def _write_entry(order, *, by, key, now, **fields) -> tuple[LedgerEntry, bool]:
     existing = LedgerEntry.objects.filter(order=order, submission_key=key).first()
     if existing is not None:
         return existing, False
+    _check_totals(order, fields["kind"], fields["amount"])
     fields.setdefault("happened_on", timezone.localdate(now))
     try:
         with transaction.atomic():

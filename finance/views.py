@@ -63,13 +63,21 @@ class FinanceDashboard(DashboardView):
         def queue(*statuses, **kwargs):
             return selectors.requests_in(statuses, late_after=late, **kwargs)
 
-        in_review = queue(RequestStatus.IN_REVIEW, with_failing=True)
+        # Split after checking them all (up to IN_REVIEW_CHECKED): blocked requests must
+        # not hide behind many that pass, nor the ones that pass behind blocked ones.
+        in_review = queue(
+            RequestStatus.IN_REVIEW, with_failing=True, limit=selectors.IN_REVIEW_CHECKED
+        )
+        passing = [row for row in in_review if not row.failing]
+        blocked = [row for row in in_review if row.failing]
         context.update(
             {
                 "counts": counts,
                 "to_acknowledge": queue(RequestStatus.SUBMITTED),
-                "in_review": [row for row in in_review if not row.failing],
-                "blocked": [row for row in in_review if row.failing],
+                "in_review": passing[: selectors.QUEUE_ROWS],
+                "blocked": blocked[: selectors.QUEUE_ROWS],
+                "in_review_count": len(passing),
+                "blocked_count": len(blocked),
                 "sent_back": queue(RequestStatus.SENT_BACK),
                 "refunds_due": selectors.refunds_due(),
                 "refunds_due_count": refunds_due_count,
