@@ -1,9 +1,11 @@
-"""Receipts and problem cases in the admin: to look up, never to rewrite or delete
-(they are the order's history; Sales works on the order page)."""
+"""Receipts, problem cases and returns in the admin: to look up, never to rewrite or
+delete (they are the order's history; Sales works on the order page). The return
+reasons and their windows are the admin's to tune."""
 
 from django.contrib import admin
+from modeltranslation.admin import TranslationAdmin
 
-from .models import ProblemCase, ProblemPhoto, Receipt
+from .models import ProblemCase, ProblemPhoto, Receipt, ReturnLine, ReturnReason, ReturnRequest
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -25,11 +27,11 @@ class ReceiptAdmin(ReadOnlyAdmin):
     list_select_related = ["order", "by"]
 
 
-class ProblemPhotoInline(admin.TabularInline):
-    model = ProblemPhoto
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
-    fields = ["content_type", "size", "width", "height", "uploaded_at"]
-    readonly_fields = fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -41,6 +43,11 @@ class ProblemPhotoInline(admin.TabularInline):
         return False
 
 
+class ProblemPhotoInline(ReadOnlyInline):
+    model = ProblemPhoto
+    fields = ["content_type", "size", "width", "height", "uploaded_at"]
+
+
 @admin.register(ProblemCase)
 class ProblemCaseAdmin(ReadOnlyAdmin):
     list_display = ["order", "kind", "status", "opened_at", "due_at", "owner", "resolved_at"]
@@ -49,3 +56,28 @@ class ProblemCaseAdmin(ReadOnlyAdmin):
     list_select_related = ["order", "owner"]
     exclude = ["submission_key"]
     inlines = [ProblemPhotoInline]
+
+
+@admin.register(ReturnReason)
+class ReturnReasonAdmin(TranslationAdmin):
+    list_display = ["name", "code", "window_days", "position", "active"]
+    list_editable = ["window_days", "position", "active"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Returns name their reason: retire one by unticking "active".
+        return False
+
+
+class ReturnLineInline(ReadOnlyInline):
+    model = ReturnLine
+    fields = ["line", "quantity", "approved_quantity"]
+
+
+@admin.register(ReturnRequest)
+class ReturnRequestAdmin(ReadOnlyAdmin):
+    list_display = ["order", "rma_number", "status", "reason", "requested_at", "outcome", "owner"]
+    list_filter = ["status", "reason", "outcome", "requested_at"]
+    search_fields = ["order__number", "rma_number", "details", "answer"]
+    list_select_related = ["order", "reason", "owner"]
+    exclude = ["submission_key"]
+    inlines = [ReturnLineInline]

@@ -17,3 +17,5 @@ class FeedbackConfig(AppConfig):
         closing.register(checks.closing_checks, position=10)
         panels.register("staff_order", app_panels.staff_receipt, position=20)
         panels.register("public_status", app_panels.public_receipt, position=20)
+        panels.register("public_status", app_panels.public_returns, position=25)
+        panels.register("staff_order", app_panels.staff_returns, position=25)

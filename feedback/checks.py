@@ -1,5 +1,5 @@
 """Feedback's items of the closing checklist (orders.closing; registered in
-FeedbackConfig.ready): receipt confirmed, no open problem case."""
+FeedbackConfig.ready): receipt confirmed, no open problem case, no open return."""
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -7,7 +7,7 @@ from django.utils.translation import ngettext_lazy as ngettext
 
 from orders.closing import Check
 
-from .models import CaseStatus, ProblemCase, Receipt
+from .models import OPEN_RETURN_STATUSES, CaseStatus, ProblemCase, Receipt, ReturnRequest
 
 
 def closing_checks(orders) -> dict:
@@ -16,6 +16,11 @@ def closing_checks(orders) -> dict:
     cases: dict[int, list[ProblemCase]] = {}
     for case in ProblemCase.objects.filter(order__in=ids).order_by("opened_at", "pk"):
         cases.setdefault(case.order_id, []).append(case)
+    open_returns: dict[int, list[ReturnRequest]] = {}
+    for request in ReturnRequest.objects.filter(
+        order__in=ids, status__in=OPEN_RETURN_STATUSES
+    ).order_by("requested_at", "pk"):
+        open_returns.setdefault(request.order_id, []).append(request)
     checks = {}
     for order in orders:
         url = order.get_absolute_url()
@@ -53,5 +58,30 @@ def closing_checks(orders) -> dict:
                 else "",
                 case_links or ((_("Problem cases"), reverse("feedback:cases")),),
             ),
+            _returns_check(url, open_returns.get(order.pk, [])),
         ]
     return checks
+
+
+def _returns_check(url, open_returns) -> Check:
+    return Check(
+        "returns",
+        _("No open return"),
+        not open_returns,
+        ngettext(
+            "%(count)d return still open.",
+            "%(count)d returns still open.",
+            len(open_returns),
+        )
+        % {"count": len(open_returns)}
+        if open_returns
+        else "",
+        tuple(
+            (
+                _("Return %(name)s (%(status)s)")
+                % {"name": r.rma_number or r.pk, "status": r.get_status_display()},
+                f"{url}#return-{r.pk}",
+            )
+            for r in open_returns
+        ),
+    )

@@ -1,20 +1,26 @@
-"""Step 6 of the process: the customer confirms receipt, or reports a problem.
+"""Step 6 of the process: the customer confirms receipt, reports a problem, or asks to
+return or exchange goods.
 
 A delivered order waits for the customer's answer. They confirm on the status page,
 Sales records a confirmation given by phone, or, with no answer after the receipt
 step's target time, receipt counts as confirmed. A problem report opens a case for
-Sales with the details and photos; it does not confirm receipt.
+Sales with the details and photos; it does not confirm receipt. A return request
+(lines, quantities, a reason within its return window) waits for Sales' decision;
+approved, it becomes a return authorisation with its RMA number.
 """
 
 import secrets
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from orders.models import Order
+from orders.models import Order, OrderLine
 
 
 class ReceiptMethod(models.TextChoices):
@@ -160,15 +166,14 @@ def photo_path(instance, filename):
     # Never the uploader's file name: the order and a random name, with the suffix of
     # the format Pillow found in the content.
     suffix = dict(PHOTO_TYPES.values()).get(instance.content_type, "bin")
-    return f"problem-photos/{instance.case.order.number}/{secrets.token_hex(16)}.{suffix}"
+    return f"{instance.FOLDER}/{instance.order_number}/{secrets.token_hex(16)}.{suffix}"
 
 
-class ProblemPhoto(models.Model):
-    """A photo the customer sent with a problem report; served only to Sales."""
+class CustomerPhoto(models.Model):
+    """A photo a customer sent (checked by feedback.photos); served only to staff."""
 
-    case = models.ForeignKey(
-        ProblemCase, on_delete=models.PROTECT, related_name="photos", verbose_name=_("case")
-    )
+    FOLDER = "photos"
+
     image = models.FileField(_("photo"), upload_to=photo_path, max_length=200)
     content_type = models.CharField(max_length=20)
     size = models.PositiveIntegerField(_("size in bytes"))
@@ -177,9 +182,240 @@ class ProblemPhoto(models.Model):
     uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
 
     class Meta:
+        abstract = True
+        ordering = ["pk"]
+
+
+class ProblemPhoto(CustomerPhoto):
+    """A photo the customer sent with a problem report; served only to Sales."""
+
+    FOLDER = "problem-photos"
+
+    case = models.ForeignKey(
+        ProblemCase, on_delete=models.PROTECT, related_name="photos", verbose_name=_("case")
+    )
+
+    class Meta(CustomerPhoto.Meta):
         verbose_name = _("problem photo")
         verbose_name_plural = _("problem photos")
-        ordering = ["pk"]
 
     def __str__(self):
         return f"{self.case} · {self.pk}"
+
+    @property
+    def order_number(self) -> str:
+        return self.case.order.number
+
+
+# ---------------------------------------------------------------------------
+# Returns and exchanges
+
+
+class ReturnReason(models.Model):
+    """Why a customer returns goods, and for how many days after delivery they may
+    (the admin's list, in three languages)."""
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=80)
+    window_days = models.PositiveSmallIntegerField(
+        _("return window (days after delivery)"),
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("return reason")
+        verbose_name_plural = _("return reasons")
+        ordering = ["position", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(window_days__gte=1, window_days__lte=365),
+                name="return_window_in_range",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ReturnStatus(models.TextChoices):
+    REQUESTED = "requested", pgettext_lazy("return", "Requested")
+    APPROVED = "approved", pgettext_lazy("return", "Approved")
+    REFUSED = "refused", pgettext_lazy("return", "Refused")
+    WITHDRAWN = "withdrawn", pgettext_lazy("return", "Withdrawn")
+
+
+# A return in these states keeps the order from closing (finance's checklist), and an
+# order has at most one of them at a time.
+OPEN_RETURN_STATUSES = [ReturnStatus.REQUESTED, ReturnStatus.APPROVED]
+
+
+class ReturnOutcome(models.TextChoices):
+    REFUND = "refund", _("Refund")
+    EXCHANGE = "exchange", _("Exchange")
+    REPAIR = "repair", _("Repair")
+    PARTIAL_REFUND = "partial_refund", _("Keep the goods with a partial refund")
+
+
+class RequestChannel(models.TextChoices):
+    CUSTOMER = "customer", _("By the customer on the status page")
+    PHONE = "phone", _("By phone (recorded by Sales)")
+
+
+class ReturnRequest(ConcurrentTransitionMixin, models.Model):
+    """A customer's request to return or exchange goods of a delivered order, and,
+    once Sales approves it, the return authorisation (RMA) it becomes."""
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="returns", verbose_name=_("order")
+    )
+    status = FSMField(
+        _("status"),
+        default=ReturnStatus.REQUESTED,
+        choices=ReturnStatus.choices,
+        protected=True,
+        db_index=True,
+    )
+    # Given at approval: the order's number and the return's serial ("R20261201-0006-1").
+    rma_number = models.CharField(
+        _("RMA number"), max_length=30, unique=True, null=True, blank=True
+    )
+    reason = models.ForeignKey(
+        ReturnReason, on_delete=models.PROTECT, related_name="+", verbose_name=_("reason")
+    )
+    details = models.TextField(_("details"), blank=True)
+    channel = models.CharField(_("how it was asked"), max_length=10, choices=RequestChannel.choices)
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="returns",
+        verbose_name=_("owner"),
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    outcome = models.CharField(
+        _("what happens next"), max_length=14, choices=ReturnOutcome.choices, blank=True
+    )
+    # What Sales tells the customer: the instructions with an approval, the reason
+    # with a refusal.
+    answer = models.TextField(_("answer to the customer"), blank=True)
+    submission_key = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        verbose_name = _("return request")
+        verbose_name_plural = _("return requests")
+        ordering = ["requested_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["requested_at", "id"],
+                condition=Q(status="requested"),
+                name="return_to_decide",
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(status__in=OPEN_RETURN_STATUSES),
+                name="one_open_return_per_order",
+            ),
+            models.UniqueConstraint(
+                fields=["order", "submission_key"], name="one_return_per_submission"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="requested")
+                | Q(status="withdrawn")
+                | (Q(status="refused") & Q(decided_at__isnull=False) & ~Q(answer=""))
+                | (Q(decided_at__isnull=False) & ~Q(outcome="") & Q(rma_number__isnull=False)),
+                name="decided_return_is_complete",
+            ),
+        ]
+
+    def __str__(self):
+        return self.rma_number or f"{self.order.number} · {self.get_status_display()}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_RETURN_STATUSES
+
+    @transition(field=status, source=ReturnStatus.REQUESTED, target=ReturnStatus.APPROVED)
+    def approve(self, *, by, outcome, answer, rma_number, now):
+        self.decided_at, self.decided_by = now, by
+        self.outcome, self.answer, self.rma_number = outcome, answer, rma_number
+
+    @transition(field=status, source=ReturnStatus.REQUESTED, target=ReturnStatus.REFUSED)
+    def refuse(self, *, by, answer, now):
+        self.decided_at, self.decided_by, self.answer = now, by, answer
+
+    @transition(field=status, source=ReturnStatus.REQUESTED, target=ReturnStatus.WITHDRAWN)
+    def withdraw(self, *, now):
+        self.decided_at = now
+
+
+class ReturnLine(models.Model):
+    """How many units of an order line the customer asks to return, and how many
+    Sales approved."""
+
+    request = models.ForeignKey(
+        ReturnRequest, on_delete=models.PROTECT, related_name="lines", verbose_name=_("return")
+    )
+    line = models.ForeignKey(
+        OrderLine, on_delete=models.PROTECT, related_name="+", verbose_name=_("order line")
+    )
+    quantity = models.PositiveIntegerField(_("quantity asked"))
+    approved_quantity = models.PositiveIntegerField(_("quantity approved"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("returned line")
+        verbose_name_plural = _("returned lines")
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "line"], name="one_return_line_per_line"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1)
+                & (Q(approved_quantity__isnull=True) | Q(approved_quantity__lte=F("quantity"))),
+                name="return_line_quantities_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.line.sku} × {self.quantity}"
+
+
+class ReturnPhoto(CustomerPhoto):
+    """A photo the customer sent with a return request; served only to staff."""
+
+    FOLDER = "return-photos"
+
+    request = models.ForeignKey(
+        ReturnRequest, on_delete=models.PROTECT, related_name="photos", verbose_name=_("return")
+    )
+
+    class Meta(CustomerPhoto.Meta):
+        verbose_name = _("return photo")
+        verbose_name_plural = _("return photos")
+
+    def __str__(self):
+        return f"{self.request} · {self.pk}"
+
+    @property
+    def order_number(self) -> str:
+        return self.request.order.number

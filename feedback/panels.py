@@ -2,13 +2,22 @@
 
 from django.db.models import Subquery
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from orders.models import Order, ProcessStep, Status, StepCode
 from orders.roles import Role, has_role
 
-from . import selectors
-from .forms import PhoneReceiptForm, ProblemReportForm, ResolveCaseForm, new_form_token
-from .models import CaseStatus, ProblemCase, Receipt
+from . import returns, selectors
+from .forms import (
+    ApproveReturnForm,
+    PhoneReceiptForm,
+    ProblemReportForm,
+    RefuseReturnForm,
+    ResolveCaseForm,
+    new_form_token,
+    return_request_form,
+)
+from .models import CaseStatus, ProblemCase, Receipt, ReturnRequest, ReturnStatus
 
 
 def _public_receipt_state(order) -> selectors.PublicReceipt:
@@ -102,3 +111,67 @@ def staff_receipt(request, order):
         "resolve_form": ResolveCaseForm(),
     }
     return render_to_string("feedback/_staff_receipt.html", context, request=request)
+
+
+# ---------------------------------------------------------------------------
+# Returns
+
+
+def _returns_of(order) -> list[ReturnRequest]:
+    return list(
+        ReturnRequest.objects.filter(order=order)
+        .select_related("reason", "decided_by", "recorded_by")
+        .prefetch_related("lines__line", "photos")
+        .order_by("-requested_at", "-pk")
+    )
+
+
+def public_returns(request, order):
+    """The customer's returns on the status page (state, RMA number, what happens next
+    and Sales' answer), and the way to ask for one while a window is open. One query
+    for an order without returns."""
+    if order.status not in returns.RETURNABLE_STATUSES:
+        return None
+    windows, has_returns = returns.windows_and_returns(order)
+    items = _returns_of(order) if has_returns else []
+    now = timezone.now()
+    can_ask = not any(item.is_open for item in items) and any(w.is_open(now) for w in windows)
+    if not items and not can_ask:
+        return None
+    context = {"order": order, "returns": items, "can_ask": can_ask}
+    return render_to_string("feedback/_public_returns.html", context, request=request)
+
+
+def staff_returns(request, order):
+    """Returns on the staff order page: each request with its lines and photos; Sales
+    decides the open ones and records requests made by phone."""
+    if order.status not in returns.RETURNABLE_STATUSES:
+        return None
+    user = getattr(request, "user", None)
+    is_sales = bool(user and has_role(user, Role.SALES) and user.has_perm("orders.confirm_order"))
+    items = _returns_of(order)
+    phone_form = None
+    if is_sales and not any(item.is_open for item in items):
+        phone_form = return_request_form(order, with_photos=False)
+        if not phone_form.fields["reason"].choices or not phone_form.lines:
+            phone_form = None
+    if not items and phone_form is None:
+        return None
+    decisions = {
+        item.pk: ApproveReturnForm(
+            lines=[rl.line for rl in item.lines.all()],
+            maximum={rl.line_id: rl.quantity for rl in item.lines.all()},
+            initial={f"approve-{rl.line_id}": rl.quantity for rl in item.lines.all()},
+            auto_id=f"approve-{item.pk}-%s",
+        )
+        for item in items
+        if is_sales and item.status == ReturnStatus.REQUESTED
+    }
+    context = {
+        "order": order,
+        "returns": [(item, decisions.get(item.pk)) for item in items],
+        "is_sales": is_sales,
+        "phone_form": phone_form,
+        "refuse_form": RefuseReturnForm(),
+    }
+    return render_to_string("feedback/_staff_returns.html", context, request=request)

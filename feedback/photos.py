@@ -86,3 +86,21 @@ def check_photo(upload) -> CheckedPhoto:
         width=width,
         height=height,
     )
+
+
+def save_photos(model, photos: list[CheckedPhoto], *, stored: list, now, **parent) -> None:
+    """Save checked photos as ``model`` rows of ``parent`` (e.g. case=...), under random
+    names. Each file's name is added to ``stored`` as soon as it is written, so that
+    the caller can remove them if its transaction is rolled back."""
+    for photo in photos:
+        item = model(
+            content_type=photo.content_type,
+            size=photo.size,
+            width=photo.width,
+            height=photo.height,
+            uploaded_at=now,
+            **parent,
+        )
+        item.image.save("photo", photo.upload, save=False)
+        stored.append(item.image.name)
+        item.save()

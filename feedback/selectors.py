@@ -3,13 +3,13 @@
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from orders.models import Order, ProcessStep, Status, StepCode
 
-from .models import CaseStatus, ProblemCase, ProblemPhoto, Receipt
+from .models import CaseStatus, ProblemCase, ProblemPhoto, Receipt, ReturnRequest, ReturnStatus
 
 # Without a target time on the receipt step, receipt counts as confirmed after this.
 DEFAULT_RECEIPT_LIMIT = timedelta(days=7)
@@ -195,4 +195,24 @@ def recently_resolved(size=20):
         ProblemCase.objects.filter(status=CaseStatus.RESOLVED)
         .select_related("order", "resolved_by")
         .order_by("-resolved_at", "-pk")[:size]
+    )
+
+
+def returns_to_decide(limit=200):
+    """Return requests waiting for Sales' decision, oldest first (through the partial
+    index of requested returns), with their reason, order and units asked."""
+    return list(
+        ReturnRequest.objects.filter(status=ReturnStatus.REQUESTED)
+        .select_related("order__customer", "reason", "owner")
+        .annotate(units=Sum("lines__quantity"))
+        .order_by("requested_at", "pk")[:limit]
+    )
+
+
+def approved_returns(limit=200):
+    """Approved returns (waiting for the goods, or to settle), oldest decision first."""
+    return list(
+        ReturnRequest.objects.filter(status=ReturnStatus.APPROVED)
+        .select_related("order__customer", "reason")
+        .order_by("decided_at", "pk")[:limit]
     )

@@ -27,7 +27,7 @@ from orders.services import (
 from orders.signals import receipt_confirmed
 
 from .models import CaseStatus, ProblemCase, ProblemKind, ProblemPhoto, Receipt, ReceiptMethod
-from .photos import MAX_PHOTOS, CheckedPhoto
+from .photos import MAX_PHOTOS, CheckedPhoto, save_photos
 from .selectors import awaiting_receipt, case_response_time, receipt_limit
 
 logger = logging.getLogger(__name__)
@@ -258,18 +258,7 @@ def report_problem(
                 due_at=now + case_response_time(),
                 submission_key=key,
             )
-            for photo in photos:
-                item = ProblemPhoto(
-                    case=case,
-                    content_type=photo.content_type,
-                    size=photo.size,
-                    width=photo.width,
-                    height=photo.height,
-                    uploaded_at=now,
-                )
-                item.image.save("photo", photo.upload, save=False)
-                stored.append(item.image.name)
-                item.save()
+            save_photos(ProblemPhoto, photos, stored=stored, now=now, case=case)
             timeline.record(
                 order,
                 f"problem_reported_{kind}",

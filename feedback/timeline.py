@@ -1,6 +1,36 @@
 """How feedback's timeline events read (registered in FeedbackConfig.ready)."""
 
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+
+from .models import ReturnOutcome
+
+
+def _return_requested(event):
+    units = int(event.data.get("units", 0))
+    return ngettext(
+        "Return requested: %(count)d unit", "Return requested: %(count)d units", units
+    ) % {"count": units}
+
+
+def _outcome(event) -> str:
+    outcome = event.data.get("outcome", "")
+    return str(ReturnOutcome(outcome).label) if outcome in ReturnOutcome.values else outcome
+
+
+def _return_approved(event):
+    return gettext("Return %(rma)s approved: %(outcome)s") % {
+        "rma": event.data.get("rma", ""),
+        "outcome": _outcome(event),
+    }
+
+
+def _return_approved_in_part(event):
+    return gettext("Return %(rma)s approved in part: %(outcome)s") % {
+        "rma": event.data.get("rma", ""),
+        "outcome": _outcome(event),
+    }
+
 
 EVENTS = {
     "receipt_confirmed": _("The customer confirmed receipt"),
@@ -16,4 +46,8 @@ EVENTS = {
     "problem_reported_damaged": _("Problem reported: something arrived damaged"),
     "problem_reported_wrong_item": _("Problem reported: wrong item received"),
     "problem_resolved": _("Problem report resolved"),
+    "return_requested": _return_requested,
+    "return_approved": _return_approved,
+    "return_approved_in_part": _return_approved_in_part,
+    "return_refused": _("Return request refused"),
 }

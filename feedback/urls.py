@@ -2,7 +2,7 @@ from django.urls import path
 
 import orders.urls  # noqa: F401 - registers the order_number and token converters
 
-from . import views
+from . import return_views, views
 
 app_name = "feedback"
 urlpatterns = [
@@ -20,4 +20,13 @@ urlpatterns = [
     path("orders/<order_number:number>/receipt/", views.phone_receipt, name="phone_receipt"),
     path("cases/<int:pk>/resolve/", views.resolve_case, name="resolve_case"),
     path("photos/<int:pk>/", views.photo, name="photo"),
+    path(
+        "status/<order_number:number>/<token:token>/return/",
+        return_views.request_return,
+        name="request_return",
+    ),
+    path("orders/<order_number:number>/returns/", return_views.record_return, name="record_return"),
+    path("returns/<int:pk>/approve/", return_views.approve_return, name="approve_return"),
+    path("returns/<int:pk>/refuse/", return_views.refuse_return, name="refuse_return"),
+    path("return-photos/<int:pk>/", return_views.return_photo, name="return_photo"),
 ]

@@ -157,26 +157,28 @@ def resolve_case(request, pk):
     return redirect(f"{case.order.get_absolute_url()}#case-{case.pk}")
 
 
-@require_GET
-@sales_required
-def photo(request, pk):
-    """A problem photo, for Sales only (never a public media address)."""
-    item = get_object_or_404(ProblemPhoto.objects.select_related("case__order"), pk=pk)
+def serve_photo(item, filename: str):
+    """A customer's photo, to staff only, as an image and nothing else."""
     try:
         handle = item.image.open("rb")
     except (FileNotFoundError, ValueError):
         raise Http404 from None
     suffix = item.image.name.rsplit(".", 1)[-1]
     response = FileResponse(
-        handle,
-        content_type=item.content_type,
-        as_attachment=False,
-        filename=f"{item.case.order.number}-{item.pk}.{suffix}",
+        handle, content_type=item.content_type, as_attachment=False, filename=f"{filename}.{suffix}"
     )
     response["Cache-Control"] = "private, no-store"
     # A customer's file is shown as an image and nothing else, even if crafted.
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+@require_GET
+@sales_required
+def photo(request, pk):
+    """A problem photo, for Sales only (never a public media address)."""
+    item = get_object_or_404(ProblemPhoto.objects.select_related("case__order"), pk=pk)
+    return serve_photo(item, f"{item.case.order.number}-{item.pk}")
 
 
 @require_GET
@@ -190,5 +192,7 @@ def cases(request):
         "awaiting_count": selectors.awaiting_receipt().count(),
         "resolved": selectors.recently_resolved(),
         "limit_days": services.days_text(limit),
+        "returns_to_decide": selectors.returns_to_decide(),
+        "approved_returns": selectors.approved_returns(),
     }
     return render(request, "feedback/cases.html", context)

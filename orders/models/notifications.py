@@ -21,6 +21,9 @@ class NotificationKind(models.TextChoices):
     DELIVERY_CHANGE_APPROVED = "delivery_change_approved", _("Delivery change approved")
     DELIVERY_CHANGE_REFUSED = "delivery_change_refused", _("Delivery change refused")
     ORDER_CLOSED = "order_closed", _("Order complete: thank you")
+    RETURN_RECEIVED = "return_received", _("Return request received")
+    RETURN_APPROVED = "return_approved", _("Return approved")
+    RETURN_REFUSED = "return_refused", _("Return refused")
     # To staff, not to the customer:
     SHORTAGE_ALERT = "shortage_alert", _("Shortage alert to Sales")
 

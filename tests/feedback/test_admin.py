@@ -38,3 +38,44 @@ def test_cases_and_receipts_are_read_only_in_the_admin(admin_client, delivered):
         in admin_client.get(reverse("admin:feedback_problemcase_change", args=[case.pk])).text
     )
     assert ProblemCase.objects.count() == Receipt.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_returns_are_read_only_and_reasons_are_tuned_in_three_languages(admin_client, delivered):
+    from feedback import returns
+    from feedback.models import ReturnReason, ReturnRequest
+
+    request, _ = returns.request_return(
+        delivered.pk,
+        reason_code="damaged",
+        quantities={delivered.lines.get().pk: 1},
+        key="r" * 32,
+        details="盒子破了",
+    )
+    change = admin_client.get(reverse("admin:feedback_returnrequest_change", args=[request.pk]))
+    assert change.status_code == 200
+    assert "盒子破了" in change.text
+    assert 'name="_save"' not in change.text
+    assert admin_client.get(reverse("admin:feedback_returnrequest_add")).status_code == 403
+    delete = reverse("admin:feedback_returnrequest_delete", args=[request.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+
+    reason = ReturnReason.objects.get(code="changed_mind")
+    assert (reason.name_zh_hans, reason.window_days) == ("七天无理由退货", 7)
+    url = reverse("admin:feedback_returnreason_change", args=[reason.pk])
+    form = {
+        "code": "changed_mind",
+        "name_en": "Changed my mind",
+        "name_zh_hans": "七天无理由退货",
+        "name_zh_hant": "七天無理由退貨",
+        "window_days": "14",
+        "position": "50",
+        "active": "on",
+    }
+    assert admin_client.post(url, {**form, "window_days": "0"}).status_code == 200  # refused
+    assert ReturnReason.objects.get(pk=reason.pk).window_days == 7
+    assert admin_client.post(url, form).status_code == 302
+    assert ReturnReason.objects.get(pk=reason.pk).window_days == 14
+    delete = reverse("admin:feedback_returnreason_delete", args=[reason.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    assert ReturnRequest.objects.count() == 1

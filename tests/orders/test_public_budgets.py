@@ -25,7 +25,11 @@ ORDER_PAGE_GET = 1  # the products on sale (no session: the browser's orders are
 # the day's order number; the order's number: 10 statements (BEGIN and COMMIT are not
 # counted). Inside a test's transaction the placement's own is a savepoint: +2.
 ORDER_PAGE_POST = 10 + 2
-STATUS_PAGE = 6
+# A delivered order's page reads its return windows too (one query: the reasons, with
+# the delivery time and whether the order has returns); with returns, the returns,
+# their lines and photos: three more, however many there are.
+STATUS_PAGE = 7
+STATUS_PAGE_WITH_RETURNS = STATUS_PAGE + 3
 LOOKUP_GET = 0
 LOOKUP_POST = 1  # the order by its number
 
@@ -254,3 +258,23 @@ def test_customer_confirm_page_budget(client, many, order_in, django_assert_max_
     with django_assert_max_num_queries(CONFIRM_PAGE):
         page = client.get(f"/confirm/{confirm_token(order)}/")
     assert page.status_code == 200
+
+
+@pytest.mark.django_db
+def test_status_page_budget_with_returns(
+    client, many, order_in, users, django_assert_max_num_queries
+):
+    from feedback import returns
+
+    order = order_in(Status.DELIVERED)
+    line = order.lines.get()
+    for index in range(3):
+        request, _created = returns.request_return(
+            order.pk, reason_code="damaged", quantities={line.pk: 1}, key=f"{index:032d}"
+        )
+        if index < 2:
+            returns.refuse_return(request.pk, by=users[Role.SALES], answer="No")
+    with django_assert_max_num_queries(STATUS_PAGE_WITH_RETURNS):
+        response = client.get(order.get_public_url(), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert response.text.count('id="return-') >= 3

@@ -322,6 +322,21 @@ def build_order(world: World, kind: str, n: int) -> Order:
     )
     if kind == "awaiting_receipt":
         feedback.resolve_case(case.pk, by=sales, resolution="已补发")
+    if kind == "problem":
+        # Two refused return requests and an open one, with a photo.
+        from feedback import returns
+
+        line = order.lines.first()
+        for index in range(3):
+            request, _created = returns.request_return(
+                order.pk,
+                reason_code="damaged",
+                quantities={line.pk: 1},
+                photos=[check_photo(tiny_jpeg())],
+                key=f"perf-return-{n}-{index}",
+            )
+            if index < 2:
+                returns.refuse_return(request.pk, by=sales, answer="已过保")
     order.refresh_from_db()
     assert order.status == Status.DELIVERED
     return order
