@@ -62,6 +62,20 @@ ensure_services() {
   fi
 }
 
+# The browser tests' tools from npm (package-lock.json: axe-core, vnu-jar), with Java
+# for vnu; skipped when nothing changed.
+ensure_node_packages() {
+  command -v npm >/dev/null || ensure_debian_packages nodejs npm
+  command -v java >/dev/null || ensure_debian_packages default-jre-headless
+  local stamp="node_modules/.installed" sum
+  sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$sum" ]; then
+    log "Installing the test tools from npm (axe-core, vnu-jar)"
+    npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+    echo "$sum" > "$stamp"
+  fi
+}
+
 compile_translations() {
   .venv/bin/python manage.py compilemessages --ignore=.venv -v0
 }
