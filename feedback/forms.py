@@ -219,7 +219,7 @@ class ApproveReturnForm(_ReturnQuantities):
         required=False,
         max_length=ANSWER_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Emailed with the approval and the RMA number."),
+        help_text=_("Emailed with the approval and the RMA number, and shown on the status page."),
     )
 
 
