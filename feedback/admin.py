@@ -5,7 +5,15 @@ reasons and their windows are the admin's to tune."""
 from django.contrib import admin
 from modeltranslation.admin import TranslationAdmin
 
-from .models import ProblemCase, ProblemPhoto, Receipt, ReturnLine, ReturnReason, ReturnRequest
+from .models import (
+    ProblemCase,
+    ProblemPhoto,
+    Receipt,
+    ReturnAddress,
+    ReturnLine,
+    ReturnReason,
+    ReturnRequest,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -81,3 +89,16 @@ class ReturnRequestAdmin(ReadOnlyAdmin):
     list_select_related = ["order", "reason", "owner"]
     exclude = ["submission_key"]
     inlines = [ReturnLineInline]
+
+
+@admin.register(ReturnAddress)
+class ReturnAddressAdmin(admin.ModelAdmin):
+    """One row (seeded by feedback/0006): change it, never add a second or delete it."""
+
+    list_display = ["recipient", "phone", "city"]
+
+    def has_add_permission(self, request):
+        return not ReturnAddress.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False

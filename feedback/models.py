@@ -419,3 +419,32 @@ class ReturnPhoto(CustomerPhoto):
     @property
     def order_number(self) -> str:
         return self.request.order.number
+
+
+class ReturnAddress(models.Model):
+    """Where customers send returned goods (one row, set in the admin): printed on the
+    return label."""
+
+    recipient = models.CharField(_("recipient"), max_length=100)
+    phone = models.CharField(_("phone"), max_length=30)
+    province = models.CharField(_("province"), max_length=60)
+    city = models.CharField(_("city"), max_length=60)
+    district = models.CharField(_("district"), max_length=60, blank=True)
+    street = models.CharField(_("street address"), max_length=200)
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+
+    class Meta:
+        verbose_name = _("return address")
+        verbose_name_plural = _("return address")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="one_return_address")]
+
+    def __str__(self):
+        return f"{self.recipient} · {self.city}"
+
+    @property
+    def address(self) -> str:
+        return f"{self.province}{self.city}{self.district}{self.street}"
+
+    @classmethod
+    def current(cls) -> "ReturnAddress | None":
+        return cls.objects.filter(pk=1).first()

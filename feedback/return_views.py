@@ -3,6 +3,7 @@ and secret), Sales' phone request and decision on the staff order page, and the
 photos (Sales only)."""
 
 from django.contrib import messages
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,7 +15,7 @@ from orders.services import OrderActionError
 from orders.views import render_detail
 from orders.web import refused
 
-from . import returns
+from . import documents, returns
 from .forms import ApproveReturnForm, RefuseReturnForm, return_request_form
 from .models import OPEN_RETURN_STATUSES, ReturnPhoto, ReturnRequest
 from .views import _private, _too_many, public_ratelimit, serve_photo
@@ -173,3 +174,30 @@ def return_photo(request, pk):
     """A return photo, for Sales only (never a public media address)."""
     item = get_object_or_404(ReturnPhoto.objects.select_related("request__order"), pk=pk)
     return serve_photo(item, f"{item.request.order.number}-r{item.pk}")
+
+
+def _label(item):
+    if not documents.has_label(item):
+        raise Http404
+    response = HttpResponse(documents.return_label_pdf(item), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{item.rma_number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+def public_label(request, number, token, pk):
+    """The return label, for the customer (the order's number and secret)."""
+    order = order_for_public(number, token)
+    item = get_object_or_404(
+        ReturnRequest.objects.select_related("order__customer"), pk=pk, order=order
+    )
+    return _private(_label(item))
+
+
+@require_GET
+@sales_required
+def staff_label(request, pk):
+    """The return label, for Sales to send or print."""
+    item = get_object_or_404(ReturnRequest.objects.select_related("order__customer"), pk=pk)
+    return _label(item)

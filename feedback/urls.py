@@ -29,4 +29,10 @@ urlpatterns = [
     path("returns/<int:pk>/approve/", return_views.approve_return, name="approve_return"),
     path("returns/<int:pk>/refuse/", return_views.refuse_return, name="refuse_return"),
     path("return-photos/<int:pk>/", return_views.return_photo, name="return_photo"),
+    path("returns/<int:pk>/label.pdf", return_views.staff_label, name="return_label"),
+    path(
+        "status/<order_number:number>/<token:token>/returns/<int:pk>/label.pdf",
+        return_views.public_label,
+        name="public_return_label",
+    ),
 ]

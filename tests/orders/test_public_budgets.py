@@ -30,6 +30,8 @@ ORDER_PAGE_POST = 10 + 2
 # their lines and photos: three more, however many there are.
 STATUS_PAGE = 7
 STATUS_PAGE_WITH_RETURNS = STATUS_PAGE + 3
+# The order, the return (with its order's customer), its lines, the return address.
+RETURN_LABEL = 4
 LOOKUP_GET = 0
 LOOKUP_POST = 1  # the order by its number
 
@@ -278,3 +280,23 @@ def test_status_page_budget_with_returns(
         response = client.get(order.get_public_url(), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     assert response.text.count('id="return-') >= 3
+
+
+@pytest.mark.django_db
+def test_return_label_budget(client, many, order_in, users, django_assert_max_num_queries):
+    from django.urls import reverse
+
+    from feedback import returns
+
+    order = order_in(Status.DELIVERED)
+    line = order.lines.get()
+    request, _created = returns.request_return(
+        order.pk, reason_code="damaged", quantities={line.pk: 2}, key="b" * 32
+    )
+    returns.approve_return(request.pk, by=users[Role.SALES], outcome="exchange")
+    url = reverse(
+        "feedback:public_return_label", args=[order.number, order.public_token, request.pk]
+    )
+    with django_assert_max_num_queries(RETURN_LABEL):
+        response = client.get(url)
+    assert response.status_code == 200

@@ -199,6 +199,8 @@ def copy_orders(templates: list) -> list:
                     copy["tracking_number"] = f"{row['tracking_number']}-{n}"
                 if model.__name__ == "Invoice":  # fapiao numbers are unique per type
                     copy["number"] = f"{row['number']}-{copy['order_id']}"
+                if model.__name__ == "ReturnRequest" and row["rma_number"]:  # unique
+                    copy["rma_number"] = f"R{copy['order_id']}-{n}"
                 made.append(model(**copy))
                 keys.append((row[pk.attname], n))
         model._default_manager.bulk_create(made)

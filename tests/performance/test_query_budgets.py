@@ -98,6 +98,7 @@ BUDGETS = {
     "feedback:cases": 10,
     "feedback:photo": 4,
     "feedback:return_photo": 4,
+    "feedback:return_label": 6,
     # finance
     "finance:dashboard": 12,
     "finance:dashboard?partial=1": 12,
@@ -175,6 +176,7 @@ PUBLIC_ELSEWHERE = {
     "feedback:confirm_receipt",
     "feedback:report_problem",
     "feedback:request_return",
+    "feedback:public_return_label",
     "logistics:webhook",
 }
 
@@ -231,6 +233,15 @@ def _photo(world):
 def _return_photo(world):
     request = world.first("problem").returns.order_by("pk").last()
     return reverse("feedback:return_photo", args=[request.photos.get().pk])
+
+
+def _return_label(world):
+    from feedback import returns
+
+    request = world.first("problem").returns.order_by("pk").last()
+    if request.status == "requested":
+        returns.approve_return(request.pk, by=world.users[Role.SALES], outcome="refund")
+    return reverse("feedback:return_label", args=[request.pk])
 
 
 def _closing_document(world):
@@ -363,6 +374,7 @@ CASES = [
     Case("feedback:cases", "feedback:cases", Role.SALES, _page("feedback:cases")),
     Case("feedback:photo", "feedback:photo", Role.SALES, _photo),
     Case("feedback:return_photo", "feedback:return_photo", Role.SALES, _return_photo),
+    Case("feedback:return_label", "feedback:return_label", Role.SALES, _return_label),
     *_dashboard("finance:dashboard", Role.FINANCE),
     Case("finance:request", "finance:request", Role.FINANCE, _page("finance:request", "problem")),
     Case(
@@ -442,7 +454,7 @@ def _html_instead_of_pdf(template, context):
 @pytest.fixture(scope="module")
 def measured(world_db):
     """Every case measured with SMALL orders, then with LARGE: {key: (small, large)}."""
-    with mock.patch("warehouse.documents._render", _html_instead_of_pdf):
+    with mock.patch("orders.printing.render_pdf", _html_instead_of_pdf):
         return _measure_all()
 
 
