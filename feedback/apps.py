@@ -19,3 +19,4 @@ class FeedbackConfig(AppConfig):
         panels.register("public_status", app_panels.public_receipt, position=20)
         panels.register("public_status", app_panels.public_returns, position=25)
         panels.register("staff_order", app_panels.staff_returns, position=25)
+        panels.register("sales_dashboard", app_panels.sales_returns, position=10)

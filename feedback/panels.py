@@ -175,3 +175,11 @@ def staff_returns(request, order):
         "refuse_form": RefuseReturnForm(),
     }
     return render_to_string("feedback/_staff_returns.html", context, request=request)
+
+
+def sales_returns(request, order):
+    """On Sales' dashboard: the return requests to decide and the approved returns
+    whose goods are on their way back (the same lists as /feedback/)."""
+    to_decide, approved = selectors.open_returns(limit=10)
+    context = {"to_decide": to_decide, "approved": approved}
+    return render_to_string("feedback/_sales_returns.html", context, request=request)

@@ -3,13 +3,21 @@
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Subquery, Sum, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from orders.models import Order, ProcessStep, Status, StepCode
 
-from .models import CaseStatus, ProblemCase, ProblemPhoto, Receipt, ReturnRequest, ReturnStatus
+from .models import (
+    CaseStatus,
+    ProblemCase,
+    ProblemPhoto,
+    Receipt,
+    ReturnLine,
+    ReturnRequest,
+    ReturnStatus,
+)
 
 # Without a target time on the receipt step, receipt counts as confirmed after this.
 DEFAULT_RECEIPT_LIMIT = timedelta(days=7)
@@ -215,4 +223,34 @@ def approved_returns(limit=200):
         ReturnRequest.objects.filter(status=ReturnStatus.APPROVED)
         .select_related("order__customer", "reason")
         .order_by("decided_at", "pk")[:limit]
+    )
+
+
+def open_returns(limit=10) -> tuple[list, list]:
+    """Sales' dashboard in one query: the ``limit`` longest-waiting return requests to
+    decide and approved returns (waiting for the goods), each with its units asked."""
+    units = (
+        ReturnLine.objects.filter(request=OuterRef("pk"))
+        .order_by()
+        .values("request")
+        .annotate(n=Sum("quantity"))
+        .values("n")
+    )
+    rows = list(
+        ReturnRequest.objects.filter(status__in=[ReturnStatus.REQUESTED, ReturnStatus.APPROVED])
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("status")],
+                order_by=[F("requested_at").asc(), F("pk").asc()],
+            ),
+            units=Subquery(units),
+        )
+        .filter(rank__lte=limit)
+        .select_related("order__customer", "reason")
+        .order_by("requested_at", "pk")
+    )
+    return (
+        [r for r in rows if r.status == ReturnStatus.REQUESTED],
+        [r for r in rows if r.status == ReturnStatus.APPROVED],
     )

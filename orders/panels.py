@@ -11,7 +11,8 @@ Slots: "staff_order" (the staff order page, after the actions), "staff_order:wor
 order waits on, when a department knows better than the order's step clock: the
 text replaces the clock's line), "public_status" (cards on the customer's status
 page, after the status card), "public_status:facts" (lines in the status card's list
-of facts) and "manager_overview" (cards on the managers' overview; ``order`` is None).
+of facts), "manager_overview" and "sales_dashboard" (cards on the managers' overview
+and on Sales' dashboard; ``order`` is None).
 """
 
 from collections import defaultdict

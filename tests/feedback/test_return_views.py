@@ -231,3 +231,22 @@ def test_sales_sees_the_requests_to_decide(client, delivered, users):
     assert delivered.number in row
     assert "Arrived damaged" in row
     assert '<td class="num">2</td>' in row
+
+
+def test_sales_dashboard_lists_returns_to_decide_and_waiting_for_goods(client, order_in, users):
+    asked = order_in(Status.DELIVERED)
+    waiting = order_in(Status.DELIVERED)
+    first, _ = returns.request_return(
+        asked.pk, reason_code="damaged", quantities={asked.lines.get().pk: 2}, key="a" * 32
+    )
+    second, _ = returns.request_return(
+        waiting.pk, reason_code="wrong_item", quantities={waiting.lines.get().pk: 1}, key="b" * 32
+    )
+    returns.approve_return(second.pk, by=users[Role.SALES], outcome="exchange")
+    client.force_login(users[Role.SALES])
+    page = client.get(reverse("sales_dashboard"), **EN).text
+    to_decide = page.split('id="sales-returns-to-decide"', 1)[1].split("</ul>", 1)[0]
+    approved = page.split('id="sales-returns-approved"', 1)[1].split("</ul>", 1)[0]
+    assert asked.number in to_decide and "2 units" in to_decide
+    assert waiting.number not in to_decide
+    assert f"R{waiting.number}-1" in approved and "Exchange" in approved
