@@ -32,6 +32,14 @@ def test_seed_demo_gives_a_login_per_role_and_orders_in_every_state(client, sett
     # Every order's timeline starts with its placement and records each step.
     for order in Order.objects.all():
         assert order.events.first().to_status == Status.PLACED
+    # A return waits for Sales and an approved exchange has its RMA number.
+    from feedback.models import ReturnRequest
+
+    assert sorted(ReturnRequest.objects.values_list("status", flat=True)) == [
+        "approved",
+        "requested",
+    ]
+    assert ReturnRequest.objects.get(status="approved").rma_number.startswith("R")
     # Running it again adds no orders.
     count = Order.objects.count()
     call_command("seed_demo")

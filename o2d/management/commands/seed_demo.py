@@ -331,9 +331,10 @@ class Command(BaseCommand):
                 )
 
     def _receipts(self, users):
-        """Delivered orders: one confirmed by phone (its closing request is with Sales),
-        one with a problem reported, one submitted to Finance, one in review blocked by
-        the missing invoice, one sent back to Sales; the last waits for the customer."""
+        """Delivered orders: one confirmed by phone (its closing request is with Sales,
+        and the customer asks to return a unit), one with a problem reported (and an
+        approved exchange), one submitted to Finance, one in review blocked by the
+        missing invoice, one sent back to Sales; the last waits for the customer."""
         from feedback import services as feedback
         from finance import services as finance
 
@@ -358,6 +359,34 @@ class Command(BaseCommand):
         finance.acknowledge_request(blocked.pk, by=users["finance"])
         finance.send_back(
             sent_back.pk, by=users["finance"], reason="请补充客户的付款凭证（银行回单）。"
+        )
+        self._returns(delivered, users)
+
+    def _returns(self, delivered, users):
+        """A return request waiting for Sales (the customer changed their mind), and an
+        approved exchange of the damaged goods (its label can be printed)."""
+        from feedback import returns
+
+        asked, damaged = delivered[0], delivered[1]
+        returns.request_return(
+            asked.pk,
+            reason_code="changed_mind",
+            quantities={asked.lines.order_by("pk").first().pk: 1},
+            details="颜色和图片不太一样，想退一件。",
+            key="demo-return-asked",
+        )
+        request, _created = returns.request_return(
+            damaged.pk,
+            reason_code="damaged",
+            quantities={damaged.lines.order_by("pk").first().pk: 1},
+            details="外包装破损，商品有凹痕。",
+            key="demo-return-damaged",
+        )
+        returns.approve_return(
+            request.pk,
+            by=users["sales"],
+            outcome="exchange",
+            answer="收到退货后我们会马上寄出新的商品。",
         )
 
     def _pay(self, order, users):
