@@ -279,6 +279,7 @@ SWEEP_TASKS = [
     "orders.tasks.sweep_deadlines",
     "orders.tasks.requeue_unsent_emails",
     "feedback.tasks.auto_confirm_receipts",
+    "finance.tasks.escalate_closing_requests",
 ]
 CELERY_TASK_ROUTES = {
     **({name: {"queue": O2D_EMAIL_QUEUE} for name in EMAIL_TASKS} if O2D_EMAIL_QUEUE else {}),
