@@ -236,7 +236,7 @@ def test_sales_sees_the_requests_to_decide(client, delivered, users):
 def test_sales_dashboard_lists_returns_to_decide_and_waiting_for_goods(client, order_in, users):
     asked = order_in(Status.DELIVERED)
     waiting = order_in(Status.DELIVERED)
-    first, _ = returns.request_return(
+    returns.request_return(
         asked.pk, reason_code="damaged", quantities={asked.lines.get().pk: 2}, key="a" * 32
     )
     second, _ = returns.request_return(
