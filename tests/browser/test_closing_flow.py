@@ -5,11 +5,13 @@ the payment and the fapiao, sees every checklist item pass and closes the order.
 
 Only ids and classes are matched, so the same steps run in both languages."""
 
+from decimal import Decimal
+
 import pytest
 from playwright.sync_api import expect
 
 from feedback.services import confirm_receipt
-from finance.models import Invoice, LedgerEntry
+from finance.models import Account, Invoice, LedgerEntry
 from orders.models import Status
 from tests.browser.helpers import screenshot
 
@@ -73,7 +75,9 @@ def test_receipt_to_closed_with_a_send_back(open_page, live_server, staff, order
     finance.goto(request_url)
     finance.locator("#acknowledge").click()
     expect(finance.locator("#documents li a")).to_have_count(1)
-    total = str(order.total)
+    # What the customer owes: the goods and the freight charged when it shipped.
+    total = str(Account.objects.get(order=order).charged)
+    assert Decimal(total) > order.total
     finance.locator("#record-payment summary").click()
     finance.fill("#payment-amount", total)
     finance.fill("#payment-happened_on", order.placed_at.date().isoformat())

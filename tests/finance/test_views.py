@@ -254,3 +254,32 @@ def test_a_bad_export_range_is_a_400(client, users, query):
     response = client.get(reverse("finance:export_ledger"), query, **EN)
     assert response.status_code == 400
     assert "Nothing was exported" in response.text
+
+
+def test_a_request_without_a_salesperson_shows_on_every_page(client, order_in, users):
+    """An online order nobody took has no salesperson: its closing request has none."""
+    from datetime import timedelta
+
+    import time_machine
+
+    from feedback.services import confirm_receipt
+    from finance import selectors
+    from finance import services as finance
+
+    order = order_in(Status.DELIVERED)
+    assert order.salesperson_id is None
+    confirm_receipt(order.pk, how="customer")
+    finance.submit_request(order.pk, by=users[Role.SALES])
+    later = timezone.now() + selectors.closing_target() + timedelta(minutes=1)
+    finance.escalate_closing_requests(now=later)
+    client.force_login(users[Role.MANAGER])
+    with time_machine.travel(later, tick=False):
+        for url in [
+            reverse("finance:dashboard"),
+            reverse("finance:request", args=[order.number]),
+            reverse("finance:closing_requests"),
+            reverse("manager_dashboard"),
+        ]:
+            response = client.get(url, **EN)
+            assert response.status_code == 200, url
+            assert order.number in response.text, url
