@@ -3,6 +3,7 @@ database, which is not named *bench*: the loading function is called with the na
 guard off, everything else as the command runs it)."""
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -135,3 +136,186 @@ def test_pages_of_loaded_orders_answer(loaded, client, users):
         client.logout()
         assert client.get(order.get_public_url()).status_code == 200
         client.force_login(users["Manager"])
+
+
+# ---------------------------------------------------------------------------
+# Finance's rows
+
+
+def test_every_account_is_the_sum_of_its_ledger(loaded):
+    """Each account holds exactly the sums of its entries (what the app's own
+    _recompute_account makes of them), unsettled since a time exactly when its balance
+    is not zero; every order confirmed at some time has its goods charged, and each
+    shipment's freight is the carrier's price of its packages, charged under the
+    freight terms."""
+    from finance.models import Account, FreightTerms, LedgerEntry
+    from finance.selectors import ledger_totals
+    from finance.services import _recompute_account
+    from logistics.models import Shipment
+
+    _structure, inserted = loaded
+    accounts = list(Account.objects.select_related("order"))
+    assert accounts and inserted["finance_ledgerentry"] == LedgerEntry.objects.count()
+    assert {a.order_id for a in accounts} == set(
+        LedgerEntry.objects.values_list("order_id", flat=True)
+    )
+    for account in accounts:
+        totals = ledger_totals(account.order_id)
+        held = {k: getattr(account, k) for k in ("charged", "paid", "refunded", "balance")}
+        assert held == totals, account.order.number
+        assert (account.since is None) == (account.balance == 0), account.order.number
+        again = _recompute_account(account.order, timezone.now())
+        assert (again.balance, again.since) == (account.balance, account.since)
+    for order in Order.objects.exclude(status__in=[Status.PLACED, Status.CANCELLED]):
+        goods = LedgerEntry.objects.get(order=order, submission_key="goods:0")
+        assert goods.amount == order.total and goods.reason == "Goods as confirmed"
+    terms = FreightTerms.current()
+    for shipment in Shipment.objects.select_related("service", "order"):
+        weight = sum(p.weight_kg for p in shipment.packages.all())
+        cost = shipment.service.base_price + shipment.service.price_per_kg * weight
+        assert shipment.freight_cost == cost.quantize(Decimal("0.01"))
+        freight = LedgerEntry.objects.filter(submission_key=f"freight:{shipment.pk}").first()
+        charged = terms.charge_customer and (
+            terms.free_from is None or shipment.order.total < terms.free_from
+        )
+        assert (freight.amount if freight else None) == (shipment.freight_cost if charged else None)
+
+
+def test_cancelled_orders_are_charged_back_and_refunded(loaded):
+    from finance.models import Account, LedgerEntry
+
+    for order in Order.objects.filter(status=Status.CANCELLED):
+        goods = list(
+            LedgerEntry.objects.filter(order=order, charge_kind="goods").order_by("recorded_at")
+        )
+        if not goods:  # cancelled before confirmation: nothing was charged
+            assert not Account.objects.filter(order=order).exists()
+            continue
+        assert [g.amount for g in goods] == [order.total, -order.total]
+        assert goods[1].reason == "Order cancelled"
+        account = Account.objects.get(order=order)
+        assert account.charged == 0 and account.balance in (0, -account.paid)
+        for refund in LedgerEntry.objects.filter(order=order, kind="refund"):
+            assert refund.refund_for == "cancellation" and refund.recorded_at > goods[1].recorded_at
+
+
+def test_every_ledger_entry_is_on_the_timeline(loaded):
+    """As finance.services._write_entry records it: code, actor, note and the data's
+    shape, with the balance after the entry."""
+    from finance.models import LedgerEntry
+
+    codes = {"charge": "ledger_charge", "payment": "ledger_payment", "refund": "ledger_refund"}
+    entries = LedgerEntry.objects.order_by("order_id", "recorded_at", "pk")
+    balance, order_id = Decimal("0"), None
+    for entry in entries:
+        balance = Decimal("0") if entry.order_id != order_id else balance
+        order_id = entry.order_id
+        balance += entry.effect
+        event = OrderEvent.objects.get(order_id=entry.order_id, data__entry=entry.pk)
+        assert event.code == codes[entry.kind] and event.created_at == entry.recorded_at
+        assert event.actor_id == entry.recorded_by_id and event.note == entry.reason
+        assert event.data == {
+            "what": entry.charge_kind or entry.kind,
+            "amount": str(entry.amount),
+            "currency": entry.currency,
+            "balance": str(balance),
+            "entry": entry.pk,
+        }
+
+
+def test_closing_requests_agree_with_the_orders(loaded):
+    """Closed orders: approved before the close, paid and invoiced for what they were
+    charged; delivered and receipted ones: spread over Sales' and Finance's hands,
+    waiting since their last hand-off; no request without a receipt."""
+    from finance.models import Account, ClosingRequest, Invoice, RequestStatus
+
+    closed = Order.objects.filter(status=Status.CLOSED)
+    assert closed.exists()
+    for order in closed:
+        request = ClosingRequest.objects.get(order=order)
+        assert request.status == RequestStatus.APPROVED and request.escalated_at is None
+        assert request.opened_at < request.submitted_at < request.acknowledged_at
+        assert request.acknowledged_at < request.approved_at <= order.step_started_at
+        assert request.approved_by_id and request.submitted_by_id and request.acknowledged_by_id
+        account = Account.objects.get(order=order)
+        invoiced = sum(i.amount for i in Invoice.objects.filter(order=order))
+        assert account.balance == 0 and invoiced == account.charged > 0
+        assert order.notifications.filter(kind="order_closed").exists() == bool(order.contact_email)
+    delivered = ClosingRequest.objects.filter(order__status=Status.DELIVERED)
+    assert delivered.exists()
+    assert not delivered.filter(status=RequestStatus.APPROVED).exists()
+    for request in delivered.select_related("order"):
+        assert request.order.step_started_at == request.opened_at  # the step counts from receipt
+        last = max(
+            t
+            for t in (
+                request.opened_at,
+                request.submitted_at,
+                request.acknowledged_at,
+                request.sent_back_at,
+            )
+            if t
+        )
+        assert request.step_started_at == last
+        assert (request.sent_back_at is not None) == bool(request.sent_back_reason)
+    receipted = set(Order.objects.filter(receipt__isnull=False).values_list("pk", flat=True))
+    assert set(ClosingRequest.objects.values_list("order_id", flat=True)) == receipted
+    steps = {
+        "opened": "closing_opened",
+        "submitted": "closing_submitted",
+        "acknowledged": "closing_acknowledged",
+    }
+    for request in ClosingRequest.objects.all()[:50]:
+        codes = set(request.order.events.values_list("code", flat=True))
+        assert steps["opened"] in codes
+        if request.submitted_at:
+            assert steps["submitted"] in codes
+
+
+def test_the_finance_dashboard_has_something_to_show(loaded):
+    from finance import selectors
+    from finance.models import RequestStatus
+
+    aging, _refunds = selectors.balances()
+    assert aging and aging[0]["n"] > 0
+    waiting = [s for s in RequestStatus.values if s != RequestStatus.APPROVED]
+    rows = selectors.requests_in(waiting, with_failing=True)
+    assert rows and all(row.request.status in waiting for row in rows)
+    # As the app leaves them: online orders nobody took have no salesperson.
+    assert any(row.request.salesperson_id is None for row in rows)
+    assert selectors.requests_in([RequestStatus.APPROVED])
+
+
+def test_finance_pages_of_loaded_orders_answer(loaded, client, users):
+    """The pages that show one order with a salesperson, and the export."""
+    from finance.models import ClosingRequest
+
+    client.force_login(users["Finance"])
+    for status in ("approved", "in_review", "submitted", "open"):
+        request = ClosingRequest.objects.filter(status=status, salesperson__isnull=False).first()
+        if request:
+            page = reverse("finance:request", args=[request.order.number])
+            assert client.get(page).status_code == 200, status
+    today = timezone.localdate()
+    response = client.get(
+        reverse("finance:export_ledger"), {"start": today.replace(day=1), "end": today}
+    )
+    assert response.status_code == 200
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0].startswith("entry,order,") and len(lines) > 1
+
+
+def test_finance_pages_with_requests_without_a_salesperson_answer(loaded, client, users):
+    """Online orders nobody took have no salesperson, nor do their closing requests:
+    the queues and the request page still answer."""
+    from finance.models import ClosingRequest
+
+    orphan = ClosingRequest.objects.filter(salesperson__isnull=True).exclude(status="approved")
+    client.raise_request_exception = False
+    client.force_login(users["Finance"])
+    pages = [
+        reverse("finance:dashboard"),
+        reverse("finance:closing_requests"),
+        reverse("finance:request", args=[orphan.first().order.number]),
+    ]
+    assert [client.get(page).status_code for page in pages] == [200, 200, 200]

@@ -21,7 +21,7 @@ from django.core.management.color import no_style
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from . import ddl, feedback, logistics, orders, plan, sales, warehouse
+from . import ddl, feedback, finance, logistics, orders, plan, sales, warehouse
 from .context import Context, Service
 from .sql import Runner, create_functions
 
@@ -53,6 +53,12 @@ LOADED_MODELS = [
     ("feedback", "Receipt"),
     ("feedback", "ProblemCase"),
     ("feedback", "ProblemPhoto"),
+    ("finance", "LedgerEntry"),
+    ("finance", "Account"),
+    ("finance", "Invoice"),
+    ("finance", "ClosingRequest"),
+    ("finance", "ClosingDocument"),
+    ("finance", "ChecklistOverride"),
 ]
 STAFF = ["sales", "warehouse", "checker", "logistics", "finance", "manager"]
 
@@ -166,6 +172,8 @@ def _build(run, ctx: Context) -> None:
     logistics.insert_shipments(run, ctx)
     feedback.plan_feedback(run, ctx)
     feedback.insert_feedback(run, ctx)
+    finance.plan_finance(run, ctx)
+    finance.insert_finance(run, ctx)
 
 
 def _reset(run) -> None:

@@ -1,6 +1,7 @@
 """Logistics' rows: one shipment per shipped order with a valid tracking number in its
-carrier's format, the parcels and units in it, the carrier's tracking events, delivery
-exceptions (about 4 % of shipments), and the shipping and problem emails."""
+carrier's format and the carrier's price (its freight cost), the parcels and units in
+it, the carrier's tracking events, delivery exceptions (about 4 % of shipments), and
+the shipping and problem emails."""
 
 # The SQL is built from integers, SQL literals (quoted by sql.literal) and table
 # names from the models; values from outside go in as parameters.
@@ -126,15 +127,26 @@ def insert_shipments(run, ctx: Context) -> None:
     (in transit, a problem for some, out for delivery, delivered: whichever happened by
     now), the exceptions those problems opened, and their timeline events and emails."""
     params = ctx.params()
+    # The carrier's price, as logistics.services.carrier_options computes it: the
+    # service's base price plus its price per kg times the weight of the packages,
+    # quantized to the fen half to even (Decimal.quantize's rounding).
+    raw = "(cs.base_price + cs.price_per_kg * coalesce(w.weight, 0))"
     run(
         "logistics_shipment",
-        """
+        f"""
         INSERT INTO logistics_shipment (id, order_id, service_id, carrier_id,
             proposed_service_id, override_reason, tracking_number, status, shipped_at,
-            shipped_by_id, estimated_delivery, delivered_at)
-        SELECT id, order_id, service_id, carrier_id, service_id, '', tracking_number, status,
-               shipped_at, %(logistics)s, estimate, delivered_at
-        FROM bench_ship
+            shipped_by_id, estimated_delivery, delivered_at, freight_cost)
+        SELECT sh.id, sh.order_id, sh.service_id, sh.carrier_id, sh.service_id, '',
+               sh.tracking_number, sh.status, sh.shipped_at, %(logistics)s, sh.estimate,
+               sh.delivered_at,
+               CASE WHEN {raw} * 100 - trunc({raw} * 100) = 0.5
+                         AND mod(trunc({raw} * 100), 2) = 0
+                    THEN trunc({raw} * 100) / 100 ELSE round({raw}, 2) END
+        FROM bench_ship sh
+        JOIN logistics_carrierservice cs ON cs.id = sh.service_id
+        LEFT JOIN (SELECT order_id, sum(weight_kg) AS weight FROM warehouse_package
+                   GROUP BY order_id) w ON w.order_id = sh.order_id
         """,
         params,
     )

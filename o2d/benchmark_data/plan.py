@@ -146,8 +146,10 @@ def build_plan(run, ctx: Context) -> None:
                  WHEN q.m_bo IS NOT NULL THEN 'backordered'
                  WHEN q.m_conf IS NOT NULL THEN 'confirmed'
                  ELSE 'placed' END AS status,
-            coalesce(q.m_cancel, q.m_close, q.m_deliv, q.m_ship, q.m_pick, q.m_rel, q.m_bo,
-                     q.m_conf, q.placed_at) AS step_started_at
+            -- A delivered order's closing step counts from its receipt (the closing
+            -- request opens then: finance.services.open_closing_request).
+            coalesce(q.m_cancel, q.m_close, q.m_receipt, q.m_deliv, q.m_ship, q.m_pick, q.m_rel,
+                     q.m_bo, q.m_conf, q.placed_at) AS step_started_at
         FROM (
             SELECT c.*,
                 CASE WHEN c.m_rev IS NOT NULL THEN c.t_ship END AS m_ship_raw
@@ -223,10 +225,13 @@ def build_plan(run, ctx: Context) -> None:
             CASE WHEN rc.t_receipt <= %(now)s THEN rc.t_receipt END AS m_receipt,
             CASE WHEN rc.t_receipt <= %(now)s AND q0.stop >= 6
                       AND rc.t_receipt + interval '1 hour' + {close_wait} <= %(now)s
-                 THEN rc.t_receipt + interval '1 hour' + {close_wait} END AS m_close
+                 THEN rc.t_receipt + interval '1 hour' + {close_wait} END AS m_close,
+            -- When Finance would approve (finance.py spreads the closing request's
+            -- hand-offs between receipt and this time, also for orders not closed yet).
+            rc.t_receipt + interval '1 hour' + {close_wait} AS t_close
             ) cl
         CROSS JOIN LATERAL (SELECT q0.*, s.*, e.m_exc, dv.m_deliv, pc.t_case, rc.t_case_done,
-                                   cl.m_receipt, cl.m_close) q
+                                   cl.m_receipt, cl.m_close, cl.t_close) q
         """,
         ctx.params(),
     )

@@ -11,11 +11,12 @@ import time
 # The timeline's, the emails' and the other per-order tables' ids leave room for a
 # fixed number of rows per order ("slots"): id = base + order id * SLOTS + slot. Ids
 # then need no join to be found again (a tracking event knows its exception's id).
-EVENT_SLOTS = 32
+EVENT_SLOTS = 48  # 0-26: orders to feedback; 27-45: finance (finance.py); 46-47 free
 NOTIFICATION_SLOTS = 16
 LINE_SLOTS = 4
 PACKAGE_SLOTS = 2
 TRACKING_SLOTS = 4
+LEDGER_SLOTS = 8
 
 
 def create_functions(cursor, seed: int) -> None:
