@@ -14,7 +14,7 @@ class FeedbackConfig(AppConfig):
         from . import timeline as events
 
         timeline.register_all(events.EVENTS)
-        closing.register(checks.closing_checks, position=10)
+        closing.register(checks.closing_checks, position=10, conditions=checks.CONDITIONS)
         panels.register("staff_order", app_panels.staff_receipt, position=20)
         panels.register("public_status", app_panels.public_receipt, position=20)
         panels.register("public_status", app_panels.public_returns, position=25)

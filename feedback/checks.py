@@ -1,13 +1,33 @@
 """Feedback's items of the closing checklist (orders.closing; registered in
 FeedbackConfig.ready): receipt confirmed, no open problem case, no open return."""
 
+from django.db.models import Exists
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy as ngettext
 
-from orders.closing import Check
+from orders.closing import Check, Condition
 
 from .models import OPEN_RETURN_STATUSES, CaseStatus, ProblemCase, Receipt, ReturnRequest
+
+RECEIPT = Condition(
+    "receipt",
+    _("Receipt confirmed"),
+    lambda order: ~Exists(Receipt.objects.filter(order=order)),
+)
+PROBLEM_CASES = Condition(
+    "problem_cases",
+    _("No open problem case"),
+    lambda order: Exists(ProblemCase.objects.filter(order=order, status=CaseStatus.OPEN)),
+)
+RETURNS = Condition(
+    "returns",
+    _("No open return"),
+    lambda order: Exists(
+        ReturnRequest.objects.filter(order=order, status__in=OPEN_RETURN_STATUSES)
+    ),
+)
+CONDITIONS = (RECEIPT, PROBLEM_CASES, RETURNS)
 
 
 def closing_checks(orders) -> dict:
@@ -36,8 +56,8 @@ def closing_checks(orders) -> dict:
         )
         checks[order.pk] = [
             Check(
-                "receipt",
-                _("Receipt confirmed"),
+                RECEIPT.key,
+                RECEIPT.label,
                 receipt is not None,
                 ""
                 if receipt
@@ -45,8 +65,8 @@ def closing_checks(orders) -> dict:
                 ((_("Receipt confirmation"), f"{url}#receipt-staff-panel"),) if receipt else (),
             ),
             Check(
-                "problem_cases",
-                _("No open problem case"),
+                PROBLEM_CASES.key,
+                PROBLEM_CASES.label,
                 not open_cases,
                 ngettext(
                     "%(count)d problem case still open.",
@@ -65,8 +85,8 @@ def closing_checks(orders) -> dict:
 
 def _returns_check(url, open_returns) -> Check:
     return Check(
-        "returns",
-        _("No open return"),
+        RETURNS.key,
+        RETURNS.label,
         not open_returns,
         ngettext(
             "%(count)d return still open.",

@@ -17,7 +17,7 @@ class FinanceConfig(AppConfig):
         from . import timeline as events
 
         timeline.register_all(events.EVENTS)
-        closing.register(selectors.closing_checks, position=50)
+        closing.register(selectors.closing_checks, position=50, conditions=selectors.CONDITIONS)
         closing.register_gate(selectors.ready_to_close)
         panels.register("staff_order", app_panels.staff_closing, position=30)
         panels.register("staff_order:work", app_panels.work_link, position=40)

@@ -4,14 +4,30 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from orders import closing
 from orders.clock import steps_by_code
-from orders.closing import Check
+from orders.closing import Check, Condition
 from orders.models import StepCode
 
 from .models import (
@@ -26,11 +42,8 @@ from .models import (
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
-# How many rows each dashboard queue shows (the oldest first); the count says the rest.
+# How many rows each queue shows (the oldest first); the count says the rest.
 QUEUE_ROWS = 25
-# How many requests in review the dashboard checks to split them into those that pass
-# and those that are blocked (their checklists are read in a constant number of queries).
-IN_REVIEW_CHECKED = 500
 
 
 def _total(kind):
@@ -101,6 +114,43 @@ def invoices(order):
 # Finance's own checklist items
 
 
+def _invoiced(order):
+    return Coalesce(
+        Subquery(
+            Invoice.objects.filter(order=order, voided_at__isnull=True)
+            .values("order")
+            .annotate(n=Sum("amount"))
+            .values("n")
+        ),
+        Value(ZERO),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+
+
+INVOICE = Condition(
+    "invoice",
+    _("Invoice issued for the amount charged"),
+    lambda order: (
+        ~Exists(
+            Account.objects.filter(
+                order=order, charged__gt=0, charged=_invoiced(OuterRef("order_id"))
+            )
+        )
+    ),
+)
+BALANCE = Condition(
+    "balance",
+    _("Balance zero: every charge paid"),
+    lambda order: Exists(Account.objects.filter(order=order, balance__gt=0)),
+)
+REFUNDS = Condition(
+    "refunds",
+    _("Refunds paid"),
+    lambda order: Exists(Account.objects.filter(order=order, balance__lt=0)),
+)
+CONDITIONS = (INVOICE, BALANCE, REFUNDS)
+
+
 def closing_checks(orders) -> dict:
     """Invoice issued for the amount charged; balance zero; refunds paid."""
     ids = [order.pk for order in orders]
@@ -122,8 +172,8 @@ def closing_checks(orders) -> dict:
         amounts = {"currency": currency}
         checks[order.pk] = [
             Check(
-                "invoice",
-                _("Invoice issued for the amount charged"),
+                INVOICE.key,
+                INVOICE.label,
                 charged > 0 and total_invoiced == charged,
                 ""
                 if charged > 0 and total_invoiced == charged
@@ -132,8 +182,8 @@ def closing_checks(orders) -> dict:
                 ((_("Invoices"), f"{page}#invoices"),),
             ),
             Check(
-                "balance",
-                _("Balance zero: every charge paid"),
+                BALANCE.key,
+                BALANCE.label,
                 balance <= 0,
                 ""
                 if balance <= 0
@@ -142,8 +192,8 @@ def closing_checks(orders) -> dict:
                 ((_("Ledger"), f"{page}#ledger"),),
             ),
             Check(
-                "refunds",
-                _("Refunds paid"),
+                REFUNDS.key,
+                REFUNDS.label,
                 balance >= 0,
                 ""
                 if balance >= 0
@@ -202,48 +252,113 @@ class RequestRow:
     late: bool = False
 
 
+@dataclass
+class Queue:
+    """A queue's oldest rows, and how many requests it holds in all."""
+
+    rows: list[RequestRow]
+    count: int
+
+
 def closing_target() -> timedelta | None:
     """The closing step's target time (the admin's process definition), or None."""
     step = steps_by_code().get(StepCode.CLOSING)
     return step.target if step is not None else None
 
 
-def requests_in(
-    statuses, *, with_failing=False, limit=QUEUE_ROWS, late_after=None, escalated=False
-) -> list[RequestRow]:
-    """The requests in ``statuses``, longest waiting first, with their failing items
-    (a constant number of queries for any number of rows); ``late`` when a request has
+def _row(request: ClosingRequest, failing, late_after, now) -> RequestRow:
+    late = late_after is not None and now - request.step_started_at >= late_after
+    return RequestRow(request, failing, late=late)
+
+
+def requests_in(statuses, *, limit=QUEUE_ROWS, late_after=None, escalated=False):
+    """The requests in ``statuses``, longest waiting first; ``late`` when a request has
     waited in the hands it is in for longer than ``late_after`` (a timedelta).
     ``escalated``: only the requests escalated to the managers."""
     found = ClosingRequest.objects.filter(status__in=statuses)
     if escalated:
         found = found.filter(escalated_at__isnull=False)
-    requests = list(
-        found.select_related("order", "salesperson").order_by("step_started_at", "pk")[:limit]
-    )
-    failing_by_order = {}
-    if with_failing and requests:
-        orders = [r.order for r in requests]
-        all_checks = closing.checklists(orders)
-        overrides = {}
-        for override in ChecklistOverride.objects.filter(request__in=requests):
-            overrides.setdefault(override.request_id, set()).add(override.key)
-        for r in requests:
-            skipped = overrides.get(r.pk, set())
-            failing_by_order[r.order_id] = [
-                c
-                for c in all_checks[r.order_id]
-                if c.required and not c.passed and c.key not in skipped
-            ]
+    requests = found.select_related("order", "salesperson").order_by("step_started_at", "pk")
     now = timezone.now()
-    return [
-        RequestRow(
-            r,
-            failing_by_order.get(r.order_id, []),
-            late=late_after is not None and now - r.step_started_at >= late_after,
+    return [_row(r, [], late_after, now) for r in requests[:limit]]
+
+
+def verdicts(requests) -> dict[int, list[Condition]]:
+    """The failing checklist items of each request of ``requests`` (a queryset), by
+    its id, the longest waiting first: each required item is asked of the database
+    (orders.closing.Condition), less the items a manager overrode, for all of them in
+    one query."""
+    conditions = closing.conditions()
+    flags = {
+        f"fails_{c.key}": ExpressionWrapper(
+            c.fails(OuterRef("order_id"))
+            & ~Exists(ChecklistOverride.objects.filter(request=OuterRef("pk"), key=c.key)),
+            BooleanField(),
         )
-        for r in requests
-    ]
+        for c in conditions
+    }
+    rows = requests.annotate(**flags).order_by("step_started_at", "pk").values_list("pk", *flags)
+    return {
+        pk: [c for c, fails in zip(conditions, failed, strict=True) if fails]
+        for pk, *failed in rows
+    }
+
+
+def queues(lanes: dict[str, Q], *, limit=None, late_after=None, failing=None) -> dict[str, Queue]:
+    """The open closing requests sorted into ``lanes`` (name: condition on a request;
+    the first lane a request meets holds it): each lane's ``limit`` longest waiting
+    requests, and how many it holds, in one query whatever the number of requests.
+    ``failing``: the failing items to show, by request id."""
+    limit = limit or QUEUE_ROWS
+    failing = failing or {}
+    lane = Case(
+        *(When(condition, then=Value(name)) for name, condition in lanes.items()),
+        default=None,
+        output_field=CharField(),
+    )
+    order = [F("step_started_at").asc(), F("pk").asc()]
+    found = (
+        ClosingRequest.objects.exclude(status=RequestStatus.APPROVED)
+        .annotate(lane=lane)
+        .filter(lane__isnull=False)
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("lane")], order_by=order),
+            in_lane=Window(Count("pk"), partition_by=[F("lane")]),
+        )
+        .filter(rank__lte=limit)
+        .select_related("order", "salesperson")
+        .order_by("lane", "rank")
+    )
+    result = {name: Queue([], 0) for name in lanes}
+    now = timezone.now()
+    for request in found:
+        queue = result[request.lane]
+        queue.count = request.in_lane
+        queue.rows.append(_row(request, failing.get(request.pk, []), late_after, now))
+    return result
+
+
+def dashboard_queues(late_after=None) -> dict[str, Queue]:
+    """Finance's queues: to acknowledge; in review, split into the requests whose
+    every item passes and the blocked ones (all of them are checked, so blocked
+    requests never hide behind many that pass, nor the other way round); sent back."""
+    limit = QUEUE_ROWS
+    review = verdicts(ClosingRequest.objects.filter(status=RequestStatus.IN_REVIEW))
+    passing = [pk for pk, failing in review.items() if not failing]
+    blocked = {pk: failing for pk, failing in review.items() if failing}
+    found = queues(
+        {
+            "to_acknowledge": Q(status=RequestStatus.SUBMITTED),
+            "in_review": Q(pk__in=passing[:limit]),
+            "blocked": Q(pk__in=list(blocked)[:limit]),
+            "sent_back": Q(status=RequestStatus.SENT_BACK),
+        },
+        limit=limit,
+        late_after=late_after,
+        failing=blocked,
+    )
+    found["in_review"].count, found["blocked"].count = len(passing), len(blocked)
+    return found
 
 
 def request_counts() -> dict[str, int]:

@@ -2,7 +2,7 @@ from django.urls import path
 
 import orders.urls  # noqa: F401 - registers the order_number converter
 
-from . import views
+from . import exports, views
 
 app_name = "finance"
 order = "orders/<order_number:number>/"
@@ -24,6 +24,6 @@ urlpatterns = [
     path(order + "documents/", views.add_document, name="add_document"),
     path("documents/<int:pk>/", views.document, name="document"),
     path("invoices/<int:pk>/document/", views.invoice_document, name="invoice_document"),
-    path("export/ledger.csv", views.export_ledger, name="export_ledger"),
-    path("export/closed.csv", views.export_closed, name="export_closed"),
+    path("export/ledger.csv", exports.export_ledger, name="export_ledger"),
+    path("export/closed.csv", exports.export_closed, name="export_closed"),
 ]

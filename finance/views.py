@@ -3,10 +3,9 @@ of closing requests, the documents, and the CSV exports for the accounting syste
 Every page checks the role (Finance; a Manager holds every role); Sales submits its
 requests and adds documents. Every change goes through finance.services."""
 
-import csv
-
 from django.contrib import messages
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.db.models import Q
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -58,27 +57,11 @@ class FinanceDashboard(DashboardView):
         context = super().get_context_data(**kwargs)
         counts = selectors.request_counts()
         aging, refunds_due_count = selectors.balances()
-        late = selectors.closing_target()
-
-        def queue(*statuses, **kwargs):
-            return selectors.requests_in(statuses, late_after=late, **kwargs)
-
-        # Split after checking them all (up to IN_REVIEW_CHECKED): blocked requests must
-        # not hide behind many that pass, nor the ones that pass behind blocked ones.
-        in_review = queue(
-            RequestStatus.IN_REVIEW, with_failing=True, limit=selectors.IN_REVIEW_CHECKED
-        )
-        passing = [row for row in in_review if not row.failing]
-        blocked = [row for row in in_review if row.failing]
+        queues = selectors.dashboard_queues(late_after=selectors.closing_target())
         context.update(
             {
                 "counts": counts,
-                "to_acknowledge": queue(RequestStatus.SUBMITTED),
-                "in_review": passing[: selectors.QUEUE_ROWS],
-                "blocked": blocked[: selectors.QUEUE_ROWS],
-                "in_review_count": len(passing),
-                "blocked_count": len(blocked),
-                "sent_back": queue(RequestStatus.SENT_BACK),
+                "queues": queues,
                 "refunds_due": selectors.refunds_due(),
                 "refunds_due_count": refunds_due_count,
                 "aging": aging,
@@ -93,18 +76,20 @@ class FinanceDashboard(DashboardView):
 def closing_requests(request):
     """Sales' queue: the requests waiting on Sales (new and sent back), then the ones
     Finance holds."""
-    late = selectors.closing_target()
-    with_sales = selectors.requests_in(
-        [RequestStatus.SENT_BACK, RequestStatus.OPEN], limit=200, late_after=late
+    queues = selectors.queues(
+        {
+            # Sent back first: Finance is waiting on those.
+            "sent_back": Q(status=RequestStatus.SENT_BACK),
+            "open": Q(status=RequestStatus.OPEN),
+            "with_finance": Q(status__in=[RequestStatus.SUBMITTED, RequestStatus.IN_REVIEW]),
+        },
+        late_after=selectors.closing_target(),
     )
+    sent_back, new = queues["sent_back"], queues["open"]
     context = {
-        # Sent back first: Finance is waiting on those.
-        "with_sales": sorted(
-            with_sales, key=lambda row: row.request.status != RequestStatus.SENT_BACK
-        ),
-        "with_finance": selectors.requests_in(
-            [RequestStatus.SUBMITTED, RequestStatus.IN_REVIEW], limit=200, late_after=late
-        ),
+        "with_sales": (sent_back.rows + new.rows)[: selectors.QUEUE_ROWS],
+        "with_sales_count": sent_back.count + new.count,
+        "with_finance": queues["with_finance"],
     }
     return render(request, "finance/closing_requests.html", context)
 
@@ -456,132 +441,3 @@ def invoice_document(request, pk):
     item = get_object_or_404(Invoice.objects.select_related("order"), pk=pk)
     extension = item.document.name.rsplit(".", 1)[-1]
     return _file(item.document, f"{item.order.number}-invoice-{item.number}.{extension}")
-
-
-# ---------------------------------------------------------------------------
-# CSV exports for the accounting system, streamed row by row
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_response(rows, filename):
-    writer = csv.writer(_Echo())
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in rows), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-def _export_range(request):
-    form = ExportForm(request.GET)
-    if not form.is_valid():
-        return None, form
-    return (form.cleaned_data["start"], form.cleaned_data["end"]), form
-
-
-def _bad_export(request, form):
-    context = {"export_form": form}
-    return render(request, "finance/export_invalid.html", context, status=400)
-
-
-# Rows are read from the database in chunks by a server-side cursor (iterator), and
-# the response streams them: memory stays flat however many rows a year holds.
-CHUNK = 2000
-
-
-def ledger_rows(start, end):
-    yield [
-        "entry",
-        "order",
-        "recorded_at",
-        "date",
-        "kind",
-        "charge",
-        "amount",
-        "currency",
-        "method",
-        "reference",
-        "refund_for",
-        "reverses",
-        "reason",
-    ]
-    entries = selectors.ledger_between(start, end).values_list(
-        "pk",
-        "order__number",
-        "recorded_at",
-        "happened_on",
-        "kind",
-        "charge_kind",
-        "amount",
-        "currency",
-        "method__code",
-        "reference",
-        "refund_for",
-        "reverses_id",
-        "reason",
-    )
-    for row in entries.iterator(chunk_size=CHUNK):
-        pk, number, recorded_at, happened_on, *rest = row
-        values = [pk, number, recorded_at.isoformat(), happened_on.isoformat(), *rest]
-        yield ["" if value is None else _cell(value) for value in values]
-
-
-def _cell(value):
-    # A cell that a spreadsheet would read as a formula is quoted as text.
-    text = str(value)
-    if text[:1] in ("=", "+", "-", "@") and not _is_number(text):
-        return "'" + text
-    return text
-
-
-def _is_number(text):
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def closed_rows(start, end):
-    yield ["order", "closed_at", "currency", "total", "charged", "paid", "refunded", "balance"]
-    requests = selectors.closed_orders(start, end).values_list(
-        "order__number",
-        "approved_at",
-        "order__currency",
-        "order__total",
-        "order__account__charged",
-        "order__account__paid",
-        "order__account__refunded",
-        "order__account__balance",
-    )
-    for number, approved_at, currency, total, *money in requests.iterator(chunk_size=CHUNK):
-        yield [
-            number,
-            approved_at.isoformat(),
-            currency,
-            total,
-            *("" if m is None else m for m in money),
-        ]
-
-
-@finance_required
-def export_ledger(request):
-    dates, form = _export_range(request)
-    if dates is None:
-        return _bad_export(request, form)
-    start, end = dates
-    return _csv_response(ledger_rows(start, end), f"ledger-{start}-{end}.csv")
-
-
-@finance_required
-def export_closed(request):
-    dates, form = _export_range(request)
-    if dates is None:
-        return _bad_export(request, form)
-    start, end = dates
-    return _csv_response(closed_rows(start, end), f"closed-orders-{start}-{end}.csv")

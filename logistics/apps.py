@@ -14,7 +14,7 @@ class LogisticsConfig(AppConfig):
         from . import timeline as events
 
         timeline.register_all(events.EVENTS)
-        closing.register(checks.closing_checks, position=20)
+        closing.register(checks.closing_checks, position=20, conditions=checks.CONDITIONS)
         panels.register("staff_order:work", app_panels.work_link, position=10)
         panels.register("public_status:facts", app_panels.public_estimate, position=10)
         panels.register("public_status", app_panels.public_parcels, position=10)

@@ -2,13 +2,27 @@
 LogisticsConfig.ready): every shipment delivered, no open delivery exception. The
 proof of delivery is the carrier's "delivered" event, on the logistics order page."""
 
+from django.db.models import Exists
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy as ngettext
 
-from orders.closing import Check
+from orders.closing import Check, Condition
 
 from .models import DeliveryException, Shipment, ShipmentStatus
+
+SHIPMENTS = Condition(
+    "shipments",
+    _("Every shipment delivered"),
+    lambda order: ~Exists(Shipment.objects.filter(order=order))
+    | Exists(Shipment.objects.filter(order=order).exclude(status=ShipmentStatus.DELIVERED)),
+)
+DELIVERY_EXCEPTIONS = Condition(
+    "delivery_exceptions",
+    _("No open delivery exception"),
+    lambda order: Exists(DeliveryException.objects.filter(order=order, resolved_at__isnull=True)),
+)
+CONDITIONS = (SHIPMENTS, DELIVERY_EXCEPTIONS)
 
 
 def closing_checks(orders) -> dict:
@@ -44,15 +58,15 @@ def closing_checks(orders) -> dict:
         open_count = exceptions.get(order.pk, 0)
         checks[order.pk] = [
             Check(
-                "shipments",
-                _("Every shipment delivered"),
+                SHIPMENTS.key,
+                SHIPMENTS.label,
                 bool(statuses) and not undelivered,
                 detail,
                 ((_("Proof of delivery (carrier events)"), page),),
             ),
             Check(
-                "delivery_exceptions",
-                _("No open delivery exception"),
+                DELIVERY_EXCEPTIONS.key,
+                DELIVERY_EXCEPTIONS.label,
                 not open_count,
                 ngettext(
                     "%(count)d delivery exception still open.",

@@ -7,13 +7,15 @@ import pytest
 from django.core import mail
 from django_fsm import can_proceed
 
+from feedback.returns import request_return
 from feedback.services import confirm_receipt, report_problem
 from finance import selectors
 from finance import services as finance
 from finance.models import ChecklistOverride, ClosingRequest, RequestStatus
+from logistics.models import Shipment, ShipmentStatus
 from logistics.services import record_event
-from orders import emails
-from orders.models import Notification, NotificationKind, Order, Status
+from orders import closing, emails
+from orders.models import DeliveryChangeRequest, Notification, NotificationKind, Order, Status
 from orders.roles import Role
 from orders.services import OrderActionError, TransitionForbidden, TransitionNotAllowed
 from tests.factories import settle
@@ -22,8 +24,13 @@ pytestmark = pytest.mark.django_db
 
 
 def failing_keys(order):
+    """The checklist's failing items; the database's verdict (what the Finance
+    dashboard splits its queue by) must name the same ones."""
     request = ClosingRequest.objects.get(order=order)
-    return sorted(item.check.key for item in selectors.failing(selectors.checklist(order, request)))
+    keys = sorted(item.check.key for item in selectors.failing(selectors.checklist(order, request)))
+    verdict = selectors.verdicts(ClosingRequest.objects.filter(pk=request.pk))
+    assert sorted(c.key for c in verdict[request.pk]) == keys
+    return keys
 
 
 def ready(order, users, **settled):
@@ -80,6 +87,9 @@ def test_an_unconfirmed_receipt_blocks_closing(order_in, users):
         ("unpaid", ["balance"]),
         ("no_invoice", ["invoice"]),
         ("refund_owed", ["invoice", "refunds"]),
+        ("open_return", ["returns"]),
+        ("pending_change", ["change_requests"]),
+        ("undelivered_shipment", ["shipments"]),
     ],
 )
 def test_each_failing_item_refuses_closing(received, users, spoil, expected):
@@ -97,6 +107,14 @@ def test_each_failing_item_refuses_closing(received, users, spoil, expected):
     elif spoil == "open_exception":
         shipment = received.shipments.get()
         record_event(shipment.pk, type="delayed", location="Hangzhou")
+    elif spoil == "open_return":
+        line = received.lines.first()
+        request_return(received.pk, reason_code="damaged", quantities={line.pk: 1}, key="r1")
+    elif spoil == "pending_change":
+        # Left waiting from before packing (nothing answers it by itself yet).
+        DeliveryChangeRequest.objects.create(order=received, instructions="Call first")
+    elif spoil == "undelivered_shipment":
+        Shipment.objects.filter(order=received).update(status=ShipmentStatus.IN_TRANSIT)
     elif spoil == "refund_owed":
         finance.add_charge(
             received.pk,
@@ -113,6 +131,14 @@ def test_each_failing_item_refuses_closing(received, users, spoil, expected):
         finance.approve(received.pk, by=finance_user)
     assert Order.objects.get(pk=received.pk).status == Status.DELIVERED
     assert ClosingRequest.objects.get(order=received).status == RequestStatus.IN_REVIEW
+
+
+def test_every_required_item_is_also_asked_of_the_database(received):
+    """The dashboard's verdict covers every required item, under the same label."""
+    required = [check for check in closing.checklist(received) if check.required]
+    conditions = closing.conditions()
+    assert [c.key for c in conditions] == [c.key for c in required]
+    assert [str(c.label) for c in conditions] == [str(c.label) for c in required]
 
 
 def test_the_request_must_be_in_review_to_close(received, users):

@@ -79,6 +79,31 @@ def test_sales_has_its_queue_and_the_submit_but_warehouse_does_not(client, recei
     assert ClosingRequest.objects.get(order=received).status == RequestStatus.SUBMITTED
 
 
+def test_sales_queue_shows_the_oldest_sent_back_first_and_counts_them_all(
+    client, order_in, users, monkeypatch
+):
+    from feedback.services import confirm_receipt
+    from finance import selectors
+    from finance import services as finance
+
+    monkeypatch.setattr(selectors, "QUEUE_ROWS", 2)
+    orders = []
+    for _ in range(3):
+        order = order_in(Status.DELIVERED, salesperson=users[Role.SALES])
+        confirm_receipt(order.pk, how="phone", by=users[Role.SALES])
+        orders.append(order)
+    # The newest is sent back: it comes first, before the two older open ones.
+    finance.submit_request(orders[2].pk, by=users[Role.SALES])
+    finance.send_back(orders[2].pk, by=users[Role.FINANCE], reason="Proof missing")
+    client.force_login(users[Role.SALES])
+    html = client.get(reverse("finance:closing_requests"), **EN).text
+    section = html[html.index('id="with-sales"') : html.index('id="with-finance"')]
+    shown = [o.number for o in orders if f'data-order="{o.number}"' in section]
+    assert shown == [orders[0].number, orders[2].number]
+    assert section.index(orders[2].number) < section.index(orders[0].number)
+    assert "(3)" in section and "The oldest 2 of 3 requests." in section
+
+
 def test_anonymous_visitors_are_sent_to_sign_in(client, received):
     response = client.get(reverse("finance:request", args=[received.number]))
     assert response.status_code == 302
@@ -226,6 +251,50 @@ def test_the_export_streams_the_ledger_as_csv(client, received, users):
         (received.number, "2.25"),
     ]
     assert payments[1]["reference"] == '\'=HYPERLINK("http://evil")'
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ('=HYPERLINK("x")', '\'=HYPERLINK("x")'),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("+1+1", "'+1+1"),
+        ("-inf", "'-inf"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("-5.00", "-5.00"),
+        ("+86 138", "'+86 138"),
+        ("TRF 20261204", "TRF 20261204"),
+        ("", ""),
+    ],
+)
+def test_typed_text_that_a_spreadsheet_would_run_is_quoted(typed, written):
+    from finance.exports import guard
+
+    assert guard(typed) == written
+
+
+def test_the_export_writes_every_row_once_across_chunks(client, received, users, monkeypatch):
+    from finance import exports
+
+    monkeypatch.setattr(exports, "CHUNK", 2)
+    for n in range(5):
+        pay(received, Decimal("1.00") + n, by=users[Role.FINANCE], key=f"chunk-{n}")
+    client.force_login(users[Role.FINANCE])
+    today = timezone.localdate().isoformat()
+    response = client.get(reverse("finance:export_ledger"), {"start": today, "end": today})
+    pieces = list(response.streaming_content)
+    rows = list(csv.DictReader(io.StringIO(b"".join(pieces).decode())))
+    entries = LedgerEntry.objects.filter(order=received).order_by("recorded_at", "pk")
+    assert [int(row["entry"]) for row in rows] == [e.pk for e in entries]
+    assert len(pieces) == -(-len(rows) // 2)  # a piece per 2 rows, the header with the first
+    assert [r["amount"] for r in rows if r["kind"] == "payment"] == [
+        "1.00",
+        "2.00",
+        "3.00",
+        "4.00",
+        "5.00",
+    ]
 
 
 def test_the_closed_orders_export_has_the_closed_order(client, in_review, users):
