@@ -68,8 +68,16 @@ class ProblemCaseAdmin(ReadOnlyAdmin):
 
 @admin.register(ReturnReason)
 class ReturnReasonAdmin(TranslationAdmin):
-    list_display = ["name", "code", "window_days", "position", "active"]
-    list_editable = ["window_days", "position", "active"]
+    list_display = [
+        "name",
+        "code",
+        "window_days",
+        "refund_freight",
+        "restocking_fee",
+        "position",
+        "active",
+    ]
+    list_editable = ["window_days", "refund_freight", "restocking_fee", "position", "active"]
 
     def has_delete_permission(self, request, obj=None):
         # Returns name their reason: retire one by unticking "active".
@@ -78,14 +86,22 @@ class ReturnReasonAdmin(TranslationAdmin):
 
 class ReturnLineInline(ReadOnlyInline):
     model = ReturnLine
-    fields = ["line", "quantity", "approved_quantity"]
+    fields = [
+        "line",
+        "quantity",
+        "approved_quantity",
+        "received_quantity",
+        "restocked",
+        "written_off",
+        "to_repair",
+    ]
 
 
 @admin.register(ReturnRequest)
 class ReturnRequestAdmin(ReadOnlyAdmin):
     list_display = ["order", "rma_number", "status", "reason", "requested_at", "outcome", "owner"]
-    list_filter = ["status", "reason", "outcome", "requested_at"]
-    search_fields = ["order__number", "rma_number", "details", "answer"]
+    list_filter = ["status", "reason", "outcome", "mismatch", "requested_at"]
+    search_fields = ["order__number", "rma_number", "return_tracking", "details", "answer"]
     list_select_related = ["order", "reason", "owner"]
     exclude = ["submission_key"]
     inlines = [ReturnLineInline]

@@ -9,7 +9,7 @@ class FeedbackConfig(AppConfig):
     def ready(self):
         from orders import closing, panels, timeline
 
-        from . import checks
+        from . import checks, receivers  # noqa: F401  (receivers connect on import)
         from . import panels as app_panels
         from . import timeline as events
 
@@ -20,3 +20,4 @@ class FeedbackConfig(AppConfig):
         panels.register("public_status", app_panels.public_returns, position=25)
         panels.register("staff_order", app_panels.staff_returns, position=25)
         panels.register("sales_dashboard", app_panels.sales_returns, position=10)
+        panels.register("warehouse_dashboard", app_panels.warehouse_returns, position=10)

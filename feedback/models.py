@@ -21,6 +21,7 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from orders.models import Order, OrderLine
+from orders.roles import Role, has_role
 
 
 class ReceiptMethod(models.TextChoices):
@@ -221,6 +222,20 @@ class ReturnReason(models.Model):
         _("return window (days after delivery)"),
         validators=[MinValueValidator(1), MaxValueValidator(365)],
     )
+    # The refund rules: whether the freight the customer paid is refunded with the
+    # goods (the seller's fault), and the restocking fee kept from the goods' refund.
+    refund_freight = models.BooleanField(
+        _("refund the freight too"),
+        default=False,
+        help_text=_("For reasons that are the seller's fault: damaged, wrong or missing goods."),
+    )
+    restocking_fee = models.DecimalField(
+        _("restocking fee (% of the goods)"),
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     active = models.BooleanField(_("active"), default=True)
 
@@ -232,7 +247,11 @@ class ReturnReason(models.Model):
             models.CheckConstraint(
                 condition=Q(window_days__gte=1, window_days__lte=365),
                 name="return_window_in_range",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(restocking_fee__gte=0, restocking_fee__lte=100),
+                name="restocking_fee_in_range",
+            ),
         ]
 
     def __str__(self):
@@ -244,11 +263,24 @@ class ReturnStatus(models.TextChoices):
     APPROVED = "approved", pgettext_lazy("return", "Approved")
     REFUSED = "refused", pgettext_lazy("return", "Refused")
     WITHDRAWN = "withdrawn", pgettext_lazy("return", "Withdrawn")
+    IN_TRANSIT = "in_transit", pgettext_lazy("return", "On its way back")
+    RECEIVED = "received", pgettext_lazy("return", "Received")
+    INSPECTED = "inspected", pgettext_lazy("return", "Inspected")
+    REFUNDED = "refunded", pgettext_lazy("return", "Refunded")
+    CLOSED = "closed", pgettext_lazy("return", "Completed")
 
 
 # A return in these states keeps the order from closing (finance's checklist), and an
 # order has at most one of them at a time.
-OPEN_RETURN_STATUSES = [ReturnStatus.REQUESTED, ReturnStatus.APPROVED]
+OPEN_RETURN_STATUSES = [
+    ReturnStatus.REQUESTED,
+    ReturnStatus.APPROVED,
+    ReturnStatus.IN_TRANSIT,
+    ReturnStatus.RECEIVED,
+    ReturnStatus.INSPECTED,
+]
+# Approved returns whose goods are expected at the warehouse.
+AWAITING_GOODS = [ReturnStatus.APPROVED, ReturnStatus.IN_TRANSIT]
 
 
 class ReturnOutcome(models.TextChoices):
@@ -258,9 +290,34 @@ class ReturnOutcome(models.TextChoices):
     PARTIAL_REFUND = "partial_refund", _("Keep the goods with a partial refund")
 
 
+# Outcomes that end with money back to the customer (Finance pays the refund).
+REFUND_OUTCOMES = [ReturnOutcome.REFUND, ReturnOutcome.PARTIAL_REFUND]
+
+
+class Disposition(models.TextChoices):
+    """What the inspection does with each returned unit."""
+
+    RESTOCK = "restock", _("Back to stock")
+    WRITE_OFF = "write_off", _("Written off")
+    REPAIR = "repair", _("Sent to repair")
+
+
 class RequestChannel(models.TextChoices):
     CUSTOMER = "customer", _("By the customer on the status page")
     PHONE = "phone", _("By phone (recorded by Sales)")
+
+
+def _warehouse(instance, user) -> bool:
+    return has_role(user, Role.WAREHOUSE)
+
+
+def _second_warehouse_person(instance, user) -> bool:
+    """The four-eyes rule: who received the parcel does not inspect it."""
+    return has_role(user, Role.WAREHOUSE) and user.pk != instance.received_by_id
+
+
+def _sales(instance, user) -> bool:
+    return has_role(user, Role.SALES)
 
 
 class ReturnRequest(ConcurrentTransitionMixin, models.Model):
@@ -319,6 +376,51 @@ class ReturnRequest(ConcurrentTransitionMixin, models.Model):
     # with a refusal.
     answer = models.TextField(_("answer to the customer"), blank=True)
     submission_key = models.CharField(max_length=64, editable=False)
+    # The parcel back: its carrier and tracking number, as the customer (or Sales for
+    # them) gave them.
+    return_carrier = models.CharField(_("return carrier"), max_length=60, blank=True)
+    return_tracking = models.CharField(_("return tracking number"), max_length=40, blank=True)
+    sent_at = models.DateTimeField(_("sent back"), null=True, blank=True)
+    # The warehouse's receipt against the RMA, and the inspection by a second person.
+    received_at = models.DateTimeField(_("received"), null=True, blank=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("received by"),
+    )
+    receipt_note = models.TextField(_("what arrived"), blank=True)
+    # Other goods or other quantities than approved arrived: Sales checks with the customer.
+    mismatch = models.BooleanField(_("not what was approved"), default=False)
+    inspected_at = models.DateTimeField(_("inspected"), null=True, blank=True)
+    inspected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("inspected by"),
+    )
+    inspection_note = models.TextField(_("inspection note"), blank=True)
+    # What the customer gets back for the goods (for a refund), as sent to Finance.
+    refund_amount = models.DecimalField(
+        _("refund"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    # What Finance paid back (the goods, and the freight when the reason refunds it).
+    refund_paid = models.DecimalField(
+        _("refund paid"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    settled_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("completed by"),
+    )
 
     class Meta:
         verbose_name = _("return request")
@@ -369,6 +471,41 @@ class ReturnRequest(ConcurrentTransitionMixin, models.Model):
     def withdraw(self, *, now):
         self.decided_at = now
 
+    @transition(field=status, source=AWAITING_GOODS, target=ReturnStatus.IN_TRANSIT)
+    def send(self, *, carrier, tracking, now):
+        self.return_carrier, self.return_tracking, self.sent_at = carrier, tracking, now
+
+    @transition(
+        field=status,
+        source=AWAITING_GOODS,
+        target=ReturnStatus.RECEIVED,
+        permission=_warehouse,
+    )
+    def receive(self, *, by, note, mismatch, now):
+        self.received_at, self.received_by = now, by
+        self.receipt_note, self.mismatch = note, mismatch
+
+    @transition(
+        field=status,
+        source=ReturnStatus.RECEIVED,
+        target=ReturnStatus.INSPECTED,
+        permission=_second_warehouse_person,
+    )
+    def inspect(self, *, by, note, refund_amount, now):
+        self.inspected_at, self.inspected_by = now, by
+        self.inspection_note, self.refund_amount = note, refund_amount
+
+    # Finance paid the refund (finance.services.record_refund, through a signal).
+    @transition(field=status, source=ReturnStatus.INSPECTED, target=ReturnStatus.REFUNDED)
+    def refunded(self, *, amount, now):
+        self.refund_paid, self.settled_at = amount, now
+
+    @transition(
+        field=status, source=ReturnStatus.INSPECTED, target=ReturnStatus.CLOSED, permission=_sales
+    )
+    def settle(self, *, by, now):
+        self.settled_at, self.settled_by = now, by
+
 
 class ReturnLine(models.Model):
     """How many units of an order line the customer asks to return, and how many
@@ -382,6 +519,10 @@ class ReturnLine(models.Model):
     )
     quantity = models.PositiveIntegerField(_("quantity asked"))
     approved_quantity = models.PositiveIntegerField(_("quantity approved"), null=True, blank=True)
+    received_quantity = models.PositiveIntegerField(_("quantity received"), null=True, blank=True)
+    restocked = models.PositiveIntegerField(_("back to stock"), default=0)
+    written_off = models.PositiveIntegerField(_("written off"), default=0)
+    to_repair = models.PositiveIntegerField(_("sent to repair"), default=0)
 
     class Meta:
         verbose_name = _("returned line")
@@ -393,6 +534,11 @@ class ReturnLine(models.Model):
                 condition=Q(quantity__gte=1)
                 & (Q(approved_quantity__isnull=True) | Q(approved_quantity__lte=F("quantity"))),
                 name="return_line_quantities_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(restocked=0, written_off=0, to_repair=0)
+                | Q(received_quantity__gte=F("restocked") + F("written_off") + F("to_repair")),
+                name="return_line_inspected_within_received",
             ),
         ]
 

@@ -120,7 +120,9 @@ def staff_receipt(request, order):
 def _returns_of(order) -> list[ReturnRequest]:
     return list(
         ReturnRequest.objects.filter(order=order)
-        .select_related("reason", "decided_by", "recorded_by")
+        .select_related(
+            "reason", "decided_by", "recorded_by", "received_by", "inspected_by", "settled_by"
+        )
         .prefetch_related("lines__line", "photos")
         .order_by("-requested_at", "-pk")
     )
@@ -178,8 +180,14 @@ def staff_returns(request, order):
 
 
 def sales_returns(request, order):
-    """On Sales' dashboard: the return requests to decide and the approved returns
-    whose goods are on their way back (the same lists as /feedback/)."""
-    to_decide, approved = selectors.open_returns(limit=10)
-    context = {"to_decide": to_decide, "approved": approved}
+    """On Sales' dashboard: the return requests to decide, the approved returns whose
+    goods are on their way back, those to settle and those waiting for their refund."""
+    context = {"lanes": selectors.open_returns(limit=10)}
     return render_to_string("feedback/_sales_returns.html", context, request=request)
+
+
+def warehouse_returns(request, order):
+    """On the warehouse's dashboard: returned parcels to receive (scan the RMA number)
+    and received parcels to inspect."""
+    context = {"lanes": selectors.warehouse_returns(limit=10)}
+    return render_to_string("feedback/_warehouse_returns.html", context, request=request)

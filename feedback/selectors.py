@@ -3,13 +3,30 @@
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Subquery, Sum, Window
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from orders.models import Order, ProcessStep, Status, StepCode
 
 from .models import (
+    AWAITING_GOODS,
+    OPEN_RETURN_STATUSES,
+    REFUND_OUTCOMES,
     CaseStatus,
     ProblemCase,
     ProblemPhoto,
@@ -218,17 +235,20 @@ def returns_to_decide(limit=200):
 
 
 def approved_returns(limit=200):
-    """Approved returns (waiting for the goods, or to settle), oldest decision first."""
+    """Approved returns still open (waiting for the goods, at the warehouse, to
+    settle), oldest decision first."""
     return list(
-        ReturnRequest.objects.filter(status=ReturnStatus.APPROVED)
+        ReturnRequest.objects.filter(status__in=OPEN_RETURN_STATUSES)
+        .exclude(status=ReturnStatus.REQUESTED)
         .select_related("order__customer", "reason")
         .order_by("decided_at", "pk")[:limit]
     )
 
 
-def open_returns(limit=10) -> tuple[list, list]:
-    """Sales' dashboard in one query: the ``limit`` longest-waiting return requests to
-    decide and approved returns (waiting for the goods), each with its units asked."""
+def return_lanes(lanes: dict[str, Q], limit=10) -> dict[str, list[ReturnRequest]]:
+    """The open returns sorted into ``lanes`` (name: condition; the first a return
+    meets holds it), each lane's ``limit`` longest waiting, with the units asked
+    (``units``): one query for any number of returns."""
     units = (
         ReturnLine.objects.filter(request=OuterRef("pk"))
         .order_by()
@@ -236,12 +256,19 @@ def open_returns(limit=10) -> tuple[list, list]:
         .annotate(n=Sum("quantity"))
         .values("n")
     )
-    rows = list(
-        ReturnRequest.objects.filter(status__in=[ReturnStatus.REQUESTED, ReturnStatus.APPROVED])
+    lane = Case(
+        *(When(condition, then=Value(name)) for name, condition in lanes.items()),
+        default=None,
+        output_field=CharField(),
+    )
+    rows = (
+        ReturnRequest.objects.filter(status__in=OPEN_RETURN_STATUSES)
+        .annotate(lane=lane)
+        .filter(lane__isnull=False)
         .annotate(
             rank=Window(
                 RowNumber(),
-                partition_by=[F("status")],
+                partition_by=[F("lane")],
                 order_by=[F("requested_at").asc(), F("pk").asc()],
             ),
             units=Subquery(units),
@@ -250,7 +277,35 @@ def open_returns(limit=10) -> tuple[list, list]:
         .select_related("order__customer", "reason")
         .order_by("requested_at", "pk")
     )
-    return (
-        [r for r in rows if r.status == ReturnStatus.REQUESTED],
-        [r for r in rows if r.status == ReturnStatus.APPROVED],
+    found: dict[str, list[ReturnRequest]] = {name: [] for name in lanes}
+    for row in rows:
+        found[row.lane].append(row)
+    return found
+
+
+def open_returns(limit=10) -> dict[str, list[ReturnRequest]]:
+    """Sales' returns: to decide, waiting for the goods, and to settle (the goods
+    arrived otherwise than approved, or the inspection is done and the outcome is
+    Sales' to complete: an exchange, a repair)."""
+    return return_lanes(
+        {
+            "to_decide": Q(status=ReturnStatus.REQUESTED),
+            "to_settle": Q(mismatch=True)
+            | Q(status=ReturnStatus.INSPECTED) & ~Q(outcome__in=REFUND_OUTCOMES),
+            "awaiting_goods": Q(status__in=AWAITING_GOODS),
+            "refund_due": Q(status=ReturnStatus.INSPECTED),
+        },
+        limit=limit,
+    )
+
+
+def warehouse_returns(limit=10) -> dict[str, list[ReturnRequest]]:
+    """The warehouse's returns: parcels expected (to receive), and received parcels
+    waiting for their inspection."""
+    return return_lanes(
+        {
+            "to_receive": Q(status__in=AWAITING_GOODS),
+            "to_inspect": Q(status=ReturnStatus.RECEIVED),
+        },
+        limit=limit,
     )

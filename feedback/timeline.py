@@ -32,6 +32,22 @@ def _return_approved_in_part(event):
     }
 
 
+def _return_received(event):
+    units = int(event.data.get("units", 0))
+    return ngettext(
+        "Return %(rma)s received at the warehouse: %(count)d unit",
+        "Return %(rma)s received at the warehouse: %(count)d units",
+        units,
+    ) % {"rma": event.data.get("rma", ""), "count": units}
+
+
+def _return_inspected(event):
+    return gettext(
+        "Return %(rma)s inspected: %(restocked)s back to stock, %(written_off)s written off, "
+        "%(repair)s sent to repair"
+    ) % {key: event.data.get(key, "") for key in ("rma", "restocked", "written_off", "repair")}
+
+
 EVENTS = {
     "receipt_confirmed": _("The customer confirmed receipt"),
     "receipt_confirmed_by_phone": _("Receipt confirmed by phone"),
@@ -50,4 +66,10 @@ EVENTS = {
     "return_approved": _return_approved,
     "return_approved_in_part": _return_approved_in_part,
     "return_refused": _("Return request refused"),
+    "return_sent": _("Return %(rma)s sent back: tracking number %(tracking)s"),
+    "return_received": _return_received,
+    "return_mismatch": _("Return %(rma)s: the parcel is not what was approved; Sales checks it"),
+    "return_inspected": _return_inspected,
+    "return_completed": _("Return %(rma)s completed"),
+    "return_refunded": _("Return %(rma)s refunded: %(amount)s %(currency)s"),
 }

@@ -2,7 +2,7 @@ from django.urls import path
 
 import orders.urls  # noqa: F401 - registers the order_number and token converters
 
-from . import return_views, views
+from . import return_goods_views, return_views, views
 
 app_name = "feedback"
 urlpatterns = [
@@ -35,4 +35,13 @@ urlpatterns = [
         return_views.public_label,
         name="public_return_label",
     ),
+    path(
+        "status/<order_number:number>/<token:token>/returns/<int:pk>/sent/",
+        return_goods_views.send_back,
+        name="send_back",
+    ),
+    path("returns/receive/", return_goods_views.receive_scan, name="receive_scan"),
+    path("returns/<int:pk>/receive/", return_goods_views.receive_return, name="receive_return"),
+    path("returns/<int:pk>/inspect/", return_goods_views.inspect_return, name="inspect_return"),
+    path("returns/<int:pk>/complete/", return_goods_views.settle_return, name="settle_return"),
 ]

@@ -100,6 +100,7 @@ class ChargeKind(models.TextChoices):
     FREIGHT = "freight", _("Freight")
     DISCOUNT = "discount", _("Discount")
     ADJUSTMENT = "adjustment", pgettext_lazy("money", "Adjustment")
+    RETURN = "return", _("Goods returned")
 
 
 class FreightTerms(models.Model):

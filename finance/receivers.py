@@ -11,6 +11,7 @@ from orders.signals import (
     order_status_changing,
     order_total_changed,
     receipt_confirmed,
+    return_refund_due,
     shipment_dispatched,
 )
 
@@ -46,4 +47,11 @@ def charge_freight(sender, order, shipment_id, carrier, tracking_number, freight
         tracking_number=tracking_number,
         freight_cost=freight_cost,
         at=at,
+    )
+
+
+@receiver(return_refund_due, dispatch_uid="finance.credit_return")
+def credit_return(sender, order, return_id, rma, goods, include_freight, at, **kwargs):
+    services.credit_return(
+        order, return_id=return_id, rma=rma, goods=goods, include_freight=include_freight, at=at
     )

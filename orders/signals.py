@@ -29,3 +29,20 @@ order_total_changed = Signal()
 # customer's freight. Arguments: order, shipment_id, carrier (its name),
 # tracking_number, freight_cost (the carrier's price in yuan), by, at.
 shipment_dispatched = Signal()
+
+# Sent inside the transaction that records the inspection of returned goods: the
+# warehouse moves the stock (back on the shelf, written off or sent to repair).
+# Arguments: order, return_id, rma, units (a list of (product_id, disposition,
+# quantity), disposition one of "restock", "write_off", "repair"), by, at.
+return_inspected = Signal()
+
+# Sent inside the same transaction when the return ends in a refund: finance credits
+# the customer for the goods (and their freight when the reason says so), which shows
+# as a refund due. Arguments: order, return_id, rma, goods (a Decimal in the order's
+# currency), include_freight, at.
+return_refund_due = Signal()
+
+# Sent inside the transaction that records a refund paid to the customer: feedback
+# completes the return it paid for. Arguments: order, entry_id, refund_for, amount,
+# balance (the order's balance after the refund), at.
+refund_paid = Signal()

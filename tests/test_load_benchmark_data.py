@@ -274,15 +274,21 @@ def test_closing_requests_agree_with_the_orders(loaded):
 
 def test_the_finance_dashboard_has_something_to_show(loaded):
     from finance import selectors
-    from finance.models import RequestStatus
+    from finance.models import ClosingRequest, RequestStatus
 
     aging, _refunds = selectors.balances()
     assert aging and aging[0]["n"] > 0
     waiting = [s for s in RequestStatus.values if s != RequestStatus.APPROVED]
-    rows = selectors.requests_in(waiting, with_failing=True)
+    rows = selectors.requests_in(waiting)
     assert rows and all(row.request.status in waiting for row in rows)
     # As the app leaves them: online orders nobody took have no salesperson.
     assert any(row.request.salesperson_id is None for row in rows)
+    # Requests in review, split by the database's verdict as the checklist would.
+    in_review = ClosingRequest.objects.filter(status="in_review").select_related("order")
+    verdicts = selectors.verdicts(in_review)
+    for request in in_review:
+        checks = selectors.failing(selectors.checklist(request.order, request))
+        assert [c.key for c in verdicts[request.pk]] == [i.check.key for i in checks]
     assert selectors.requests_in([RequestStatus.APPROVED])
 
 

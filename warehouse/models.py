@@ -95,6 +95,9 @@ class MovementKind(models.TextChoices):
     RELEASE = "release", _("Reservation released")
     WRITE_OFF = "write_off", _("Written off while picking")
     SHIPMENT = "shipment", _("Shipped")
+    RETURN_RESTOCK = "return_restock", _("Returned by a customer, back to stock")
+    RETURN_WRITE_OFF = "return_write_off", _("Returned by a customer, written off")
+    RETURN_REPAIR = "return_repair", _("Returned by a customer, sent to repair")
 
 
 class StockMovement(models.Model):
@@ -103,7 +106,7 @@ class StockMovement(models.Model):
     stock_item = models.ForeignKey(
         StockItem, on_delete=models.PROTECT, related_name="movements", verbose_name=_("stock item")
     )
-    kind = models.CharField(_("kind"), max_length=12, choices=MovementKind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=MovementKind.choices)
     on_hand_change = models.IntegerField(_("on hand change"), default=0)
     reserved_change = models.IntegerField(_("reserved change"), default=0)
     reason = models.CharField(_("reason"), max_length=300, blank=True)

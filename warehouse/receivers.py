@@ -4,10 +4,10 @@ transaction as the status change (see orders.signals.order_status_changing)."""
 from django.dispatch import receiver
 
 from orders.models import Order, Status
-from orders.signals import order_status_changing, partial_delivery_agreed
+from orders.signals import order_status_changing, partial_delivery_agreed, return_inspected
 
 from .models import Fulfilment, MovementKind
-from .services import release_reservations, serve_backorders
+from .services import release_reservations, serve_backorders, take_back
 
 
 @receiver(order_status_changing, sender=Order, dispatch_uid="warehouse.stock_follows_status")
@@ -32,3 +32,9 @@ def stock_follows_status(sender, order, transition, from_status, to_status, by, 
 def serve_agreed_part(sender, order_id, **kwargs):
     """The customer will take what is here first: pick it now if anything is."""
     serve_backorders(order_ids=[order_id], by=None)
+
+
+@receiver(return_inspected, dispatch_uid="warehouse.take_back_returned_goods")
+def take_back_returned_goods(sender, order, rma, units, by, at, **kwargs):
+    """Inspected returned goods: back to stock, written off or sent to repair."""
+    take_back(order, units, rma=rma, by=by, at=at)

@@ -17,6 +17,7 @@ from orders.services import (
     OrderActionError,
     TransitionNotAllowed,
 )
+from orders.signals import refund_paid
 
 from ..models import (
     GOODS_CHARGE_REASONS,
@@ -222,6 +223,34 @@ def charge_freight(
     return entry
 
 
+def credit_return(
+    order: Order, *, return_id, rma, goods: Decimal, include_freight: bool, at
+) -> LedgerEntry | None:
+    """A return ends in a refund: the customer is credited the goods' amount (as the
+    inspection computed it) and, when the return's reason says so, the freight they
+    were charged. The credit makes the balance negative: a refund due, which Finance
+    pays (record_refund). Once per return. Runs in the inspection's transaction."""
+    freight = Decimal("0")
+    if include_freight:
+        freight = LedgerEntry.objects.filter(
+            order=order, kind=EntryKind.CHARGE, charge_kind=ChargeKind.FREIGHT
+        ).aggregate(n=Coalesce(Sum("amount"), Value(Decimal("0")), output_field=MONEY_FIELD))["n"]
+    amount = (goods + max(freight, Decimal("0"))).quantize(Decimal("0.01"))
+    if amount <= 0:
+        return None
+    entry, _created = _write_entry(
+        order,
+        by=None,
+        key=f"return:{return_id}",
+        now=at,
+        kind=EntryKind.CHARGE,
+        charge_kind=ChargeKind.RETURN,
+        amount=-amount,
+        reference=rma[:100],
+    )
+    return entry
+
+
 def add_charge(order_id, *, by, charge_kind, amount, reason="", key, now=None) -> LedgerEntry:
     """Finance charges freight, grants a discount or adjusts (with a reason). A discount
     is entered as a positive amount and lowers the balance."""
@@ -334,6 +363,16 @@ def record_refund(order_id, movement: MoneyMovement, *, by, key, now=None) -> Le
             reference=reference,
             happened_on=movement.happened_on,
         )
+        if _created:
+            refund_paid.send(
+                sender=Order,
+                order=order,
+                entry_id=entry.pk,
+                refund_for=entry.refund_for,
+                amount=entry.amount,
+                balance=Account.objects.get(order=order).balance,
+                at=now,
+            )
     return entry
 
 

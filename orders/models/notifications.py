@@ -24,6 +24,9 @@ class NotificationKind(models.TextChoices):
     RETURN_RECEIVED = "return_received", _("Return request received")
     RETURN_APPROVED = "return_approved", _("Return approved")
     RETURN_REFUSED = "return_refused", _("Return refused")
+    RETURN_ARRIVED = "return_arrived", _("Returned goods arrived")
+    RETURN_INSPECTED = "return_inspected", _("Returned goods inspected")
+    RETURN_REFUNDED = "return_refunded", _("Return refunded")
     # To staff, not to the customer:
     SHORTAGE_ALERT = "shortage_alert", _("Shortage alert to Sales")
 

@@ -1,5 +1,7 @@
 """Receipts and cases in the admin: looked up, never added, changed or deleted."""
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
@@ -69,13 +71,20 @@ def test_returns_are_read_only_and_reasons_are_tuned_in_three_languages(admin_cl
         "name_zh_hans": "七天无理由退货",
         "name_zh_hant": "七天無理由退貨",
         "window_days": "14",
+        "restocking_fee": "5.50",
         "position": "50",
         "active": "on",
     }
-    assert admin_client.post(url, {**form, "window_days": "0"}).status_code == 200  # refused
+    for bad in ({"window_days": "0"}, {"restocking_fee": "100.01"}, {"restocking_fee": "-1"}):
+        assert admin_client.post(url, {**form, **bad}).status_code == 200  # refused
     assert ReturnReason.objects.get(pk=reason.pk).window_days == 7
     assert admin_client.post(url, form).status_code == 302
-    assert ReturnReason.objects.get(pk=reason.pk).window_days == 14
+    reason.refresh_from_db()
+    assert (reason.window_days, reason.restocking_fee, reason.refund_freight) == (
+        14,
+        Decimal("5.50"),
+        False,
+    )
     delete = reverse("admin:feedback_returnreason_delete", args=[reason.pk])
     assert admin_client.post(delete, {"post": "yes"}).status_code == 403
     assert ReturnRequest.objects.count() == 1

@@ -73,10 +73,11 @@ BUDGETS = {
     "order_document": 4,
     "process": 7,
     # warehouse
-    "warehouse:dashboard": 14,
-    "warehouse:dashboard?partial=1": 14,
+    # The returned parcels to receive and to inspect (feedback's panel): one query.
+    "warehouse:dashboard": 15,
+    "warehouse:dashboard?partial=1": 15,
     "warehouse:dashboard[idle]": 5,
-    "warehouse:dashboard[hx]": 14,
+    "warehouse:dashboard[hx]": 15,
     "warehouse:batch_pick_list": 8,
     "warehouse:batch_pick_list?orders": 8,
     "warehouse:stock": 5,
@@ -100,6 +101,10 @@ BUDGETS = {
     "feedback:photo": 4,
     "feedback:return_photo": 4,
     "feedback:return_label": 6,
+    # The return with its order, reason and receiver, and its lines with their order lines.
+    "feedback:receive_return": 6,
+    "feedback:inspect_return": 6,
+    "feedback:receive_scan": 4,
     # finance
     # The session's 4, the counts, the balances by age, the closing step's target (2),
     # the checklist verdict of every request in review, the queues and the refunds due.
@@ -153,6 +158,7 @@ POST_ONLY = {
     "feedback:record_return",
     "feedback:approve_return",
     "feedback:refuse_return",
+    "feedback:settle_return",
     "finance:payment",
     "finance:refund",
     "finance:charge",
@@ -180,6 +186,7 @@ PUBLIC_ELSEWHERE = {
     "feedback:report_problem",
     "feedback:request_return",
     "feedback:public_return_label",
+    "feedback:send_back",
     "logistics:webhook",
 }
 
@@ -196,6 +203,8 @@ class Case:
     # The live section's refresh when nothing changed: ?partial=1&since=<its version>,
     # answered 204 without the queues' queries.
     idle: bool = False
+    # A page that answers with a redirect (a scanned RMA number opens its return).
+    redirect: bool = False
 
     @property
     def is_dashboard_or_fragment(self) -> bool:
@@ -203,7 +212,7 @@ class Case:
 
     @property
     def status(self) -> int:
-        return 204 if self.idle else 200
+        return 204 if self.idle else 302 if self.redirect else 200
 
 
 def _page(name, kind=None, query=""):
@@ -245,6 +254,36 @@ def _return_label(world):
     if request.status == "requested":
         returns.approve_return(request.pk, by=world.users[Role.SALES], outcome="refund")
     return reverse("feedback:return_label", args=[request.pk])
+
+
+def _receive_return(world):
+    _return_label(world)
+    request = world.first("problem").returns.order_by("pk").last()
+    return reverse("feedback:receive_return", args=[request.pk])
+
+
+def _scan(world):
+    request = world.first("problem").returns.order_by("pk").last()
+    return reverse("feedback:receive_scan") + f"?rma={request.rma_number or 'R-NONE'}"
+
+
+def _inspect_return(world):
+    """A return of the order awaiting receipt, received by the warehouse (each step
+    taken once, whatever the number of calls)."""
+    from feedback import return_goods, returns
+
+    order = world.first("awaiting_receipt")
+    line = order.lines.first()
+    request, _created = returns.request_return(
+        order.pk, reason_code="damaged", quantities={line.pk: 1}, key="perf-inspect"
+    )
+    if request.status == "requested":
+        request = returns.approve_return(request.pk, by=world.users[Role.SALES], outcome="refund")
+    if request.status == "approved":
+        return_goods.receive(
+            request.pk, by=world.users[Role.WAREHOUSE], quantities={line.pk: 1}, note="ok"
+        )
+    return reverse("feedback:inspect_return", args=[request.pk])
 
 
 def _closing_document(world):
@@ -378,6 +417,9 @@ CASES = [
     Case("feedback:photo", "feedback:photo", Role.SALES, _photo),
     Case("feedback:return_photo", "feedback:return_photo", Role.SALES, _return_photo),
     Case("feedback:return_label", "feedback:return_label", Role.SALES, _return_label),
+    Case("feedback:receive_return", "feedback:receive_return", Role.WAREHOUSE, _receive_return),
+    Case("feedback:inspect_return", "feedback:inspect_return", Role.MANAGER, _inspect_return),
+    Case("feedback:receive_scan", "feedback:receive_scan", Role.WAREHOUSE, _scan, redirect=True),
     *_dashboard("finance:dashboard", Role.FINANCE),
     Case("finance:request", "finance:request", Role.FINANCE, _page("finance:request", "problem")),
     Case(

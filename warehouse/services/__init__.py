@@ -21,6 +21,7 @@ from .fulfilment import (  # noqa: F401
     review_order,
     share_reserved,
 )
+from .returns import take_back  # noqa: F401
 from .stock import (  # noqa: F401
     MAIN_WAREHOUSE,
     Shortage,

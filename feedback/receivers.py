@@ -1,0 +1,16 @@
+"""Feedback follows the money (connected in FeedbackConfig.ready): a refund Finance
+pays for a return completes the return, in the refund's transaction."""
+
+from django.dispatch import receiver
+
+from orders.signals import refund_paid
+
+from . import return_goods
+
+RETURN = "return"  # finance's RefundFor.RETURN (departments do not import each other)
+
+
+@receiver(refund_paid, dispatch_uid="feedback.complete_refunded_return")
+def complete_refunded_return(sender, order, refund_for, amount, balance, at, **kwargs):
+    if refund_for == RETURN:
+        return_goods.refund_paid(order, amount=amount, balance=balance, at=at)
