@@ -267,6 +267,7 @@ class ReturnStatus(models.TextChoices):
     RECEIVED = "received", pgettext_lazy("return", "Received")
     INSPECTED = "inspected", pgettext_lazy("return", "Inspected")
     REFUNDED = "refunded", pgettext_lazy("return", "Refunded")
+    REPLACED = "replaced", pgettext_lazy("return", "Replaced")
     CLOSED = "closed", pgettext_lazy("return", "Completed")
 
 
@@ -412,6 +413,15 @@ class ReturnRequest(ConcurrentTransitionMixin, models.Model):
     refund_paid = models.DecimalField(
         _("refund paid"), max_digits=14, decimal_places=2, null=True, blank=True
     )
+    # An exchange's new goods: the replacement order placed at the inspection.
+    replacement = models.OneToOneField(
+        Order,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_return",
+        verbose_name=_("replacement order"),
+    )
     settled_at = models.DateTimeField(_("completed"), null=True, blank=True)
     settled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -499,6 +509,11 @@ class ReturnRequest(ConcurrentTransitionMixin, models.Model):
     @transition(field=status, source=ReturnStatus.INSPECTED, target=ReturnStatus.REFUNDED)
     def refunded(self, *, amount, now):
         self.refund_paid, self.settled_at = amount, now
+
+    # An exchange: the replacement order is placed as the inspection is recorded.
+    @transition(field=status, source=ReturnStatus.INSPECTED, target=ReturnStatus.REPLACED)
+    def replace(self, *, replacement, now):
+        self.replacement, self.settled_at = replacement, now
 
     @transition(
         field=status, source=ReturnStatus.INSPECTED, target=ReturnStatus.CLOSED, permission=_sales

@@ -121,7 +121,13 @@ def _returns_of(order) -> list[ReturnRequest]:
     return list(
         ReturnRequest.objects.filter(order=order)
         .select_related(
-            "reason", "decided_by", "recorded_by", "received_by", "inspected_by", "settled_by"
+            "reason",
+            "decided_by",
+            "recorded_by",
+            "received_by",
+            "inspected_by",
+            "settled_by",
+            "replacement",
         )
         .prefetch_related("lines__line", "photos")
         .order_by("-requested_at", "-pk")

@@ -24,14 +24,23 @@ from django_fsm import can_proceed, has_transition_perm
 from orders import timeline
 from orders.models import NotificationKind, Order
 from orders.services import (
+    LineRequest,
     OrderActionError,
     TransitionForbidden,
     TransitionNotAllowed,
     notify_customer,
+    place_replacement,
 )
 from orders.signals import return_inspected, return_refund_due
 
-from .models import REFUND_OUTCOMES, Disposition, ReturnLine, ReturnRequest, ReturnStatus
+from .models import (
+    REFUND_OUTCOMES,
+    Disposition,
+    ReturnLine,
+    ReturnOutcome,
+    ReturnRequest,
+    ReturnStatus,
+)
 from .returns import ReturnChanged, _email
 
 NOTE_MAX_LENGTH = 2000
@@ -244,6 +253,9 @@ def inspect(return_id, *, by, counted: dict[int, Counted], note="", now=None) ->
                 include_freight=request.reason.refund_freight,
                 at=now,
             )
+        replacement = None
+        if request.outcome == ReturnOutcome.EXCHANGE:
+            replacement = _exchange(order, request, lines, now)
         timeline.record(
             order,
             "return_inspected",
@@ -259,9 +271,28 @@ def inspect(return_id, *, by, counted: dict[int, Counted], note="", now=None) ->
             public=True,
             created_at=now,
         )
-        email = _email(request) | {"refund": str(refund) if refund else ""}
+        email = _email(request) | {
+            "refund": str(refund) if refund else "",
+            "replacement": replacement.number if replacement else "",
+        }
         notify_customer(order, NotificationKind.RETURN_INSPECTED, key=str(request.pk), data=email)
     return request
+
+
+def _exchange(order, request: ReturnRequest, lines: list[ReturnLine], now) -> Order | None:
+    """The new goods of an exchange: a replacement order for every unit received, at
+    no cost, confirmed and on its way to the warehouse; the return is replaced."""
+    wanted = [
+        LineRequest(line.line.product, line.received_quantity)
+        for line in lines
+        if line.received_quantity
+    ]
+    if not wanted:  # nothing arrived: Sales settles it with the customer
+        return None
+    replacement = place_replacement(order, wanted, reference=request.rma_number)
+    request.replace(replacement=replacement, now=now)
+    request.save()
+    return replacement
 
 
 def settle(return_id, *, by, note, now=None) -> ReturnRequest:

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from orders import closing
 from orders.clock import steps_by_code
 from orders.closing import Check, Condition
-from orders.models import StepCode
+from orders.models import Order, StepCode
 
 from .models import (
     Account,
@@ -127,16 +127,26 @@ def _invoiced(order):
     )
 
 
+def _invoice_matches(order):
+    """The order (``order``: a reference to its id) was invoiced exactly what it was
+    charged, and charged something, unless it replaces exchanged goods (nothing to
+    pay, nothing to invoice)."""
+    charged = Coalesce(
+        Subquery(Account.objects.filter(order=OuterRef("pk")).values("charged")),
+        Value(ZERO),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
+    return Exists(
+        Order.objects.filter(pk=order)
+        .annotate(charged=charged, invoiced=_invoiced(OuterRef("pk")))
+        .filter(Q(charged__gt=0) | Q(replaces__isnull=False), charged=F("invoiced"))
+    )
+
+
 INVOICE = Condition(
     "invoice",
     _("Invoice issued for the amount charged"),
-    lambda order: (
-        ~Exists(
-            Account.objects.filter(
-                order=order, charged__gt=0, charged=_invoiced(OuterRef("order_id"))
-            )
-        )
-    ),
+    lambda order: ~_invoice_matches(order),
 )
 BALANCE = Condition(
     "balance",
@@ -170,13 +180,17 @@ def closing_checks(orders) -> dict:
         currency = account.currency if account else order.currency
         total_invoiced = invoiced.get(order.pk, ZERO)
         amounts = {"currency": currency}
+        # A replacement for exchanged goods costs nothing: nothing to invoice.
+        invoiced_right = total_invoiced == charged and (
+            charged > 0 or order.replaces_id is not None
+        )
         checks[order.pk] = [
             Check(
                 INVOICE.key,
                 INVOICE.label,
-                charged > 0 and total_invoiced == charged,
+                invoiced_right,
                 ""
-                if charged > 0 and total_invoiced == charged
+                if invoiced_right
                 else _("Invoiced %(invoiced)s of %(charged)s %(currency)s.")
                 % {**amounts, "invoiced": total_invoiced, "charged": charged},
                 ((_("Invoices"), f"{page}#invoices"),),

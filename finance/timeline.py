@@ -66,6 +66,9 @@ EVENTS = {
         "Shipped with %(carrier)s %(tracking)s: the order is not in yuan, so Finance charges "
         "its freight by hand"
     ),
+    "freight_replacement": _(
+        "Freight for %(carrier)s %(tracking)s is ours: the order replaces exchanged goods"
+    ),
     "freight_included": _(
         "Freight for %(carrier)s %(tracking)s is included in the prices: nothing charged"
     ),

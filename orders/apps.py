@@ -11,9 +11,7 @@ class OrdersConfig(AppConfig):
 
         from . import closing, db_dates, timeline  # noqa: F401  (timeline registers orders' wordings)
 
-        closing.register(
-            closing.orders_checks, position=40, conditions=[closing.CHANGE_REQUESTS]
-        )
+        closing.register(closing.orders_checks, position=40, conditions=[closing.CHANGE_REQUESTS])
 
         # Absurd dates already stored are read as the nearest showable ones (see db_dates).
         connection_created.connect(db_dates.install, dispatch_uid="orders.db_dates")

@@ -177,5 +177,7 @@ register_all(
         "promise_changed": _promise_changed,
         "follow_up_created": _("Follow-up task created"),
         "follow_up_escalated": _("Follow-up overdue: escalated to the managers"),
+        "replacement_for": _("Replacement for order %(original)s (return %(rma)s): nothing to pay"),
+        "replacement_placed": _("Replacement order %(replacement)s placed for return %(rma)s"),
     }
 )

@@ -200,6 +200,9 @@ def charge_freight(
     data = {"carrier": carrier, "tracking": tracking_number}
     if freight_cost is None or freight_cost <= 0:
         return None
+    if order.replaces_id is not None:
+        timeline.record(order, "freight_replacement", data=data, created_at=at)
+        return None
     if order.currency != FreightTerms.CURRENCY:
         timeline.record(order, "freight_by_hand", data=data, created_at=at)
         return None

@@ -139,6 +139,16 @@ class Order(ConcurrentTransitionMixin, models.Model):
     idempotency_key = models.CharField(
         max_length=64, null=True, blank=True, unique=True, editable=False
     )
+    # An exchange's replacement: the order whose goods it replaces (its lines cost
+    # nothing: the customer paid with that order).
+    replaces = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replacements",
+        verbose_name=_("replaces order"),
+    )
     # Sales verifies the contact details and the address before confirming.
     contact_verified_at = models.DateTimeField(_("contact verified"), null=True, blank=True)
     address_verified_at = models.DateTimeField(_("address verified"), null=True, blank=True)

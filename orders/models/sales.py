@@ -70,6 +70,7 @@ class VerificationMethod(models.TextChoices):
     PHONE = "phone", _("Phone call")
     EMAIL = "email", _("Email")
     LINK = "link", _("Customer's confirmation link")
+    REPLACEMENT = "replacement", _("An exchange the customer asked for")
 
 
 class DeliveryPromise(models.Model):
@@ -79,7 +80,7 @@ class DeliveryPromise(models.Model):
         Order, on_delete=models.PROTECT, related_name="promises", verbose_name=_("order")
     )
     date = models.DateField(_("promised delivery date"))
-    method = models.CharField(_("agreed by"), max_length=10, choices=VerificationMethod.choices)
+    method = models.CharField(_("agreed by"), max_length=12, choices=VerificationMethod.choices)
     agreed = models.TextField(_("what was agreed"), blank=True)
     note = models.TextField(_("note"), blank=True)
     by = models.ForeignKey(

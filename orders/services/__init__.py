@@ -53,6 +53,7 @@ from .placement import (  # noqa: F401
     place_order,
     submit_order,
 )
+from .replacements import place_replacement  # noqa: F401
 from .shipping import (  # noqa: F401
     record_shipped_quantities,
 )

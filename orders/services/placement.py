@@ -53,6 +53,11 @@ class ContactDetails:
     language: str = ""
 
 
+def _price(line: LineRequest, replaces) -> Decimal:
+    """A line's unit price: the product's, or nothing for a replacement."""
+    return Decimal("0.00") if replaces is not None else line.product.unit_price
+
+
 def _same_name(a: str, b: str) -> bool:
     """Names compared as people write them: case and spacing do not matter."""
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
@@ -173,8 +178,12 @@ def place_order(
     requested_window="any",
     special_instructions="",
     idempotency_key=None,
+    replaces: Order | None = None,
 ) -> Order:
     """Create an order in state *placed* with its lines, number and first timeline event.
+
+    ``replaces``: the order whose goods this one replaces (an exchange); its lines then
+    cost nothing.
 
     ``contact`` (name, phone, email, language as typed with the order) is kept on the
     order: its emails go there. Without it, the customer's details on file are copied.
@@ -225,8 +234,9 @@ def place_order(
             requested_window=requested_window,
             special_instructions=special_instructions,
             currency=lines[0].product.currency,
-            total=sum((line.product.unit_price * line.quantity for line in lines), Decimal("0")),
+            total=sum((_price(line, replaces) * line.quantity for line in lines), Decimal("0")),
             idempotency_key=idempotency_key,
+            replaces=replaces,
         )
         order.save()
         OrderLine.objects.bulk_create(
@@ -236,7 +246,7 @@ def place_order(
                 sku=line.product.sku,
                 name=line.product.name,
                 quantity=line.quantity,
-                unit_price=line.product.unit_price,
+                unit_price=_price(line, replaces),
             )
             for line in lines
         )

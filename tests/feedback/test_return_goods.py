@@ -14,14 +14,27 @@ from feedback import return_goods, returns
 from feedback.models import ReturnReason, ReturnRequest, ReturnStatus
 from feedback.return_goods import Counted
 from feedback.selectors import open_returns, warehouse_returns
+from feedback.services import confirm_receipt
 from finance import selectors as finance_selectors
 from finance import services as finance
-from finance.models import Account, ChargeKind, LedgerEntry, PaymentMethod
+from finance.models import Account, ChargeKind, ClosingRequest, LedgerEntry, PaymentMethod
 from orders import emails
 from orders.models import Notification, NotificationKind, Status
 from orders.roles import Role
-from orders.services import LineRequest, OrderActionError, TransitionForbidden
-from tests.factories import ProductFactory, make_user, settle
+from orders.services import (
+    LineRequest,
+    OrderActionError,
+    TransitionForbidden,
+    place_replacement,
+)
+from tests.factories import (
+    ProductFactory,
+    deliver,
+    make_user,
+    settle,
+    ship,
+    through_warehouse,
+)
 from warehouse.models import MovementKind, StockItem, StockMovement
 
 pytestmark = pytest.mark.django_db
@@ -229,10 +242,59 @@ def test_a_parcel_that_holds_something_else_goes_back_to_sales(three_lines, user
         return_goods._received(request, {first.pk: 1})
 
 
-def test_an_exchange_is_completed_by_sales_with_what_was_done(three_lines, users, checker):
+def test_an_exchange_ships_a_replacement_and_charges_nothing(three_lines, users, checker):
+    order = three_lines
+    _one, middle, _two = lines_of(order)
+    request = approved(order, users, {middle.pk: 2}, outcome="exchange", reason="wrong_item")
+    received(request, users)
+    request = return_goods.inspect(
+        request.pk, by=checker, counted={middle.pk: Counted(restock=1, write_off=1)}
+    )
+    assert request.status == ReturnStatus.REPLACED and not request.is_open
+    replacement = request.replacement
+    assert (replacement.replaces, replacement.status, replacement.total) == (
+        order,
+        Status.CONFIRMED,
+        Decimal("0.00"),
+    )
+    assert [(li.product_id, li.quantity, li.unit_price) for li in replacement.lines.all()] == [
+        (middle.product_id, 2, Decimal("0.00"))
+    ]
+    assert (replacement.customer, replacement.contact_email, replacement.delivery_street) == (
+        order.customer,
+        order.contact_email,
+        order.delivery_street,
+    )
+    assert replacement.promised_date and replacement.salesperson == order.salesperson
+    # Placed once: the same RMA finds it again.
+    again = place_replacement(order, [LineRequest(middle.product, 2)], reference=request.rma_number)
+    assert again == replacement
+    # The same process as any order from confirmed: stock, picking, review, the carrier.
+    manager = users[Role.MANAGER]
+    through_warehouse(replacement, by=manager)
+    ship(replacement, by=manager)
+    replacement.refresh_from_db()
+    assert replacement.status == Status.SHIPPED
+    # Nothing charged: not the goods, not the freight; nothing refunded on the original.
+    assert not LedgerEntry.objects.filter(order=replacement).exclude(amount=0).exists()
+    assert replacement.events.filter(code="freight_replacement").count() == 1
+    assert not LedgerEntry.objects.filter(order=order, charge_kind=ChargeKind.RETURN).exists()
+    assert balance(order) == 0
+    assert order.events.filter(code="replacement_placed").count() == 1
+    # Delivered and received, it closes with nothing to invoice.
+    deliver(replacement, by=manager)
+    confirm_receipt(replacement.pk, how="phone", by=users[Role.SALES])
+    closing = ClosingRequest.objects.get(order=replacement)
+    assert finance_selectors.failing(finance_selectors.checklist(replacement, closing)) == []
+    assert finance_selectors.verdicts(ClosingRequest.objects.filter(pk=closing.pk)) == {
+        closing.pk: []
+    }
+
+
+def test_a_repair_is_completed_by_sales_with_what_was_done(three_lines, users, checker):
     order = three_lines
     first, *_rest = lines_of(order)
-    request = approved(order, users, {first.pk: 1}, outcome="exchange")
+    request = approved(order, users, {first.pk: 1}, outcome="repair")
     received(request, users)
     return_goods.inspect(request.pk, by=checker, counted={first.pk: Counted(repair=1)})
     assert not LedgerEntry.objects.filter(order=order, charge_kind=ChargeKind.RETURN).exists()
@@ -240,7 +302,7 @@ def test_an_exchange_is_completed_by_sales_with_what_was_done(three_lines, users
         return_goods.settle(request.pk, by=users[Role.SALES], note="  ")
     with pytest.raises(TransitionForbidden):
         return_goods.settle(request.pk, by=users[Role.WAREHOUSE], note="Sent")
-    request = return_goods.settle(request.pk, by=users[Role.SALES], note="New one sent by SF")
+    request = return_goods.settle(request.pk, by=users[Role.SALES], note="Repaired, sent back")
     assert request.status == ReturnStatus.CLOSED and request.settled_by == users[Role.SALES]
     assert not request.is_open
 

@@ -116,13 +116,13 @@ def test_receiving_and_inspecting_are_the_warehouses(client, rma, users, role):
     assert status(rma) == ReturnStatus.APPROVED
 
 
-def test_sales_completes_an_exchange_on_the_order_page(client, order_in, users, checker):
+def test_sales_completes_a_repair_on_the_order_page(client, order_in, users, checker):
     order = order_in(Status.DELIVERED, salesperson=users[Role.SALES])
     line = order.lines.first()
     request, _created = returns.request_return(
         order.pk, reason_code="wrong_item", quantities={line.pk: 1}, key="e" * 32
     )
-    request = returns.approve_return(request.pk, by=users[Role.SALES], outcome="exchange")
+    request = returns.approve_return(request.pk, by=users[Role.SALES], outcome="repair")
     return_goods.receive(request.pk, by=users[Role.WAREHOUSE], quantities={line.pk: 1})
     return_goods.inspect(request.pk, by=checker, counted={line.pk: Counted(restock=1)})
     client.force_login(users[Role.SALES])
@@ -134,5 +134,5 @@ def test_sales_completes_an_exchange_on_the_order_page(client, order_in, users, 
     client.force_login(users[Role.WAREHOUSE])
     assert client.post(url, {"note": "Sent"}).status_code == 403
     client.force_login(users[Role.SALES])
-    assert client.post(url, {"note": "Right item sent by SF"}).status_code == 302
+    assert client.post(url, {"note": "Repaired, sent back by SF"}).status_code == 302
     assert status(request) == ReturnStatus.CLOSED
