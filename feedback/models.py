@@ -382,6 +382,8 @@ class ReturnRequest(ConcurrentTransitionMixin, models.Model):
     return_carrier = models.CharField(_("return carrier"), max_length=60, blank=True)
     return_tracking = models.CharField(_("return tracking number"), max_length=40, blank=True)
     sent_at = models.DateTimeField(_("sent back"), null=True, blank=True)
+    # The customer was reminded to send the goods (once: orders.ReturnStep "sending").
+    reminded_at = models.DateTimeField(_("reminded to send"), null=True, blank=True)
     # The warehouse's receipt against the RMA, and the inspection by a second person.
     received_at = models.DateTimeField(_("received"), null=True, blank=True)
     received_by = models.ForeignKey(

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
 
 from orders import timeline
-from orders.models import NotificationKind, Order
+from orders.models import NotificationKind, Order, ReturnStep, ReturnStepCode
 from orders.services import (
     LineRequest,
     OrderActionError,
@@ -80,6 +80,49 @@ def _note(text) -> str:
             _("The note can have at most %(max)d characters.") % {"max": NOTE_MAX_LENGTH}
         )
     return text
+
+
+def remind_senders(now=None) -> int:
+    """Remind once each customer whose approved return's goods have not been sent past
+    the sending step's reminder time (orders.ReturnStep). Each reminder is claimed
+    with a conditional UPDATE in its own transaction: overlapping sweeps, or a worker
+    that died, never send it twice. Returns how many were recorded."""
+    step = ReturnStep.objects.filter(code=ReturnStepCode.SENDING).first()
+    if step is None or step.reminder_after is None:
+        return 0
+    now = now or timezone.now()
+    waiting = (
+        ReturnRequest.objects.filter(
+            status=ReturnStatus.APPROVED,
+            reminded_at__isnull=True,
+            decided_at__lte=now - step.reminder_after,
+        )
+        .exclude(outcome=ReturnOutcome.PARTIAL_REFUND)
+        .values_list("pk", flat=True)
+    )
+    reminded = 0
+    for pk in list(waiting):
+        with transaction.atomic():
+            claimed = ReturnRequest.objects.filter(
+                pk=pk, status=ReturnStatus.APPROVED, reminded_at__isnull=True
+            ).update(reminded_at=now)
+            if not claimed:
+                continue
+            order, request = _lock(pk)
+            timeline.record(
+                order,
+                "return_send_reminder",
+                data={"return": request.pk, "rma": request.rma_number},
+                created_at=now,
+            )
+            notify_customer(
+                order,
+                NotificationKind.RETURN_SEND_REMINDER,
+                key=str(request.pk),
+                data=_email(request),
+            )
+            reminded += 1
+    return reminded
 
 
 def find_by_rma(rma_number: str) -> ReturnRequest | None:

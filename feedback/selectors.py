@@ -7,6 +7,8 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    DateTimeField,
+    DurationField,
     Exists,
     F,
     OuterRef,
@@ -21,7 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
-from orders.models import Order, ProcessStep, Status, StepCode
+from orders.models import Order, ProcessStep, ReturnStep, ReturnStepCode, Status, StepCode
 
 from .models import (
     AWAITING_GOODS,
@@ -245,10 +247,42 @@ def approved_returns(limit=200):
     )
 
 
+def _with_clock(returns):
+    """``returns`` with the clock of the step each is in (orders.ReturnStep): its
+    code (``clock_step``), start (``clock_start``) and target (``clock_target``)."""
+    step = Case(
+        When(status=ReturnStatus.REQUESTED, then=Value(ReturnStepCode.DECIDING)),
+        When(status__in=AWAITING_GOODS, then=Value(ReturnStepCode.SENDING)),
+        When(status=ReturnStatus.RECEIVED, then=Value(ReturnStepCode.INSPECTION)),
+        When(status=ReturnStatus.INSPECTED, refund_amount__gt=0, then=Value(ReturnStepCode.REFUND)),
+        default=None,
+        output_field=CharField(),
+    )
+    start = Case(
+        When(status=ReturnStatus.REQUESTED, then=F("requested_at")),
+        When(status__in=AWAITING_GOODS, then=F("decided_at")),
+        When(status=ReturnStatus.RECEIVED, then=F("received_at")),
+        When(status=ReturnStatus.INSPECTED, then=F("inspected_at")),
+        default=None,
+        output_field=DateTimeField(),
+    )
+    target = ReturnStep.objects.filter(code=OuterRef("clock_step")).values("target")[:1]
+    return returns.annotate(clock_step=step, clock_start=start).annotate(
+        clock_target=Subquery(target, output_field=DurationField())
+    )
+
+
+def is_late(item, now) -> bool:
+    """The return has waited in its step (``_with_clock``) past the step's target."""
+    target, start = getattr(item, "clock_target", None), getattr(item, "clock_start", None)
+    return bool(target and start and now - start > target)
+
+
 def return_lanes(lanes: dict[str, Q], limit=10) -> dict[str, list[ReturnRequest]]:
     """The open returns sorted into ``lanes`` (name: condition; the first a return
     meets holds it), each lane's ``limit`` longest waiting, with the units asked
-    (``units``): one query for any number of returns."""
+    (``units``) and whether they are late in their step (``late``): one query for any
+    number of returns."""
     units = (
         ReturnLine.objects.filter(request=OuterRef("pk"))
         .order_by()
@@ -262,7 +296,7 @@ def return_lanes(lanes: dict[str, Q], limit=10) -> dict[str, list[ReturnRequest]
         output_field=CharField(),
     )
     rows = (
-        ReturnRequest.objects.filter(status__in=OPEN_RETURN_STATUSES)
+        _with_clock(ReturnRequest.objects.filter(status__in=OPEN_RETURN_STATUSES))
         .annotate(lane=lane)
         .filter(lane__isnull=False)
         .annotate(
@@ -278,7 +312,9 @@ def return_lanes(lanes: dict[str, Q], limit=10) -> dict[str, list[ReturnRequest]
         .order_by("requested_at", "pk")
     )
     found: dict[str, list[ReturnRequest]] = {name: [] for name in lanes}
+    now = timezone.now()
     for row in rows:
+        row.late = is_late(row, now)
         found[row.lane].append(row)
     return found
 

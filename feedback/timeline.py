@@ -71,5 +71,6 @@ EVENTS = {
     "return_mismatch": _("Return %(rma)s: the parcel is not what was approved; Sales checks it"),
     "return_inspected": _return_inspected,
     "return_completed": _("Return %(rma)s completed"),
+    "return_send_reminder": _("Reminder to send the goods of return %(rma)s emailed"),
     "return_refunded": _("Return %(rma)s refunded: %(amount)s %(currency)s"),
 }

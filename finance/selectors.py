@@ -10,6 +10,7 @@ from django.db.models import (
     CharField,
     Count,
     DecimalField,
+    DurationField,
     Exists,
     ExpressionWrapper,
     F,
@@ -28,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from orders import closing
 from orders.clock import steps_by_code
 from orders.closing import Check, Condition
-from orders.models import Order, StepCode
+from orders.models import Order, ReturnStep, ReturnStepCode, StepCode
 
 from .models import (
     Account,
@@ -445,13 +446,21 @@ def balances(now=None) -> tuple[list[dict], int]:
 
 def refunds_due(limit=QUEUE_ROWS):
     """Orders that owe the customer money (paid more than charged: a cancelled paid
-    order, a lowered charge), longest waiting first."""
-    return (
+    order, a lowered charge, a return), longest waiting first; ``late`` when one has
+    waited past the refund step's target (orders.ReturnStep "refund")."""
+    target = ReturnStep.objects.filter(code=ReturnStepCode.REFUND).values("target")[:1]
+    accounts = list(
         Account.objects.filter(balance__lt=0)
-        .annotate(to_refund=-F("balance"))
+        .annotate(to_refund=-F("balance"), target=Subquery(target, output_field=DurationField()))
         .select_related("order")
         .order_by("since", "pk")[:limit]
     )
+    now = timezone.now()
+    for account in accounts:
+        account.late = bool(
+            account.target and account.since and now - account.since > account.target
+        )
+    return accounts
 
 
 def refunds_due_count() -> int:

@@ -22,6 +22,7 @@ from .models import (
     OrderLine,
     ProcessStep,
     Product,
+    ReturnStep,
     StepChannelTarget,
 )
 from .selectors import available_actions
@@ -319,6 +320,21 @@ class FollowUpAdmin(NoDeleteMixin, admin.ModelAdmin):
     fields = [*readonly_fields, "assignee", "due_at"]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ReturnStep)
+class ReturnStepAdmin(admin.ModelAdmin):
+    """The clocks of a return's steps (seeded by orders/0027): tuned, never added."""
+
+    list_display = ["code", "role", "target", "reminder_after"]
+    list_editable = ["role", "target", "reminder_after"]
+    readonly_fields = ["code"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

@@ -36,6 +36,8 @@ from .process import (  # noqa: F401
     MIN_TARGET,
     STEP_FOR_STATUS,
     ProcessStep,
+    ReturnStep,
+    ReturnStepCode,
     StepChannelTarget,
     StepCode,
 )

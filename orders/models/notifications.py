@@ -27,6 +27,7 @@ class NotificationKind(models.TextChoices):
     RETURN_ARRIVED = "return_arrived", _("Returned goods arrived")
     RETURN_INSPECTED = "return_inspected", _("Returned goods inspected")
     RETURN_REFUNDED = "return_refunded", _("Return refunded")
+    RETURN_SEND_REMINDER = "return_send_reminder", _("Reminder to send the returned goods")
     # To staff, not to the customer:
     SHORTAGE_ALERT = "shortage_alert", _("Shortage alert to Sales")
 

@@ -145,3 +145,53 @@ class StepChannelTarget(models.Model):
 
     def __str__(self):
         return f"{self.step} · {self.get_channel_display()}"
+
+
+class ReturnStepCode(models.TextChoices):
+    """The steps of a return (step 6's returns and exchanges), each with its clock."""
+
+    DECIDING = "deciding", _("Sales decides the return request")
+    SENDING = "sending", _("The customer sends the goods back")
+    INSPECTION = "inspection", _("The warehouse inspects the goods received")
+    REFUND = "refund", _("Finance pays the refund")
+
+
+class ReturnStep(models.Model):
+    """A return's step in the process definition: who owns it and its target time,
+    counted from the step's start (the request; the approval; the parcel's receipt;
+    the inspection). Seeded by a data migration and edited in the admin."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True, choices=ReturnStepCode.choices)
+    role = models.CharField(_("responsible role"), max_length=20, choices=Role.choices)
+    target = models.DurationField(
+        _("target time"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(MIN_TARGET), MaxValueValidator(MAX_TARGET)],
+        help_text=_("How long the step may take (1 minute to 365 days). Empty: no clock."),
+    )
+    reminder_after = models.DurationField(
+        _("remind the customer after"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(MIN_TARGET), MaxValueValidator(MAX_TARGET)],
+        help_text=_(
+            "Only for sending the goods back: the customer is reminded once by email when "
+            "the parcel has not been sent after this time. Empty: no reminder."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("return step")
+        verbose_name_plural = _("return steps")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(target__isnull=True)
+                | models.Q(target__gte=MIN_TARGET, target__lte=MAX_TARGET),
+                name="returnstep_target_range",
+            ),
+        ]
+
+    def __str__(self):
+        return self.get_code_display()

@@ -30,6 +30,7 @@ from ..models import (
     Order,
     OrderDocument,
     ProcessStep,
+    ReturnStep,
     Status,
 )
 from ..process import state_diagram
@@ -340,7 +341,11 @@ def process(request):
     return render(
         request,
         "orders/process.html",
-        {"steps": steps, "diagram": state_diagram({s.code: s for s in steps})},
+        {
+            "steps": steps,
+            "diagram": state_diagram({s.code: s for s in steps}),
+            "return_steps": list(ReturnStep.objects.all()),
+        },
     )
 
 

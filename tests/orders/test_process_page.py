@@ -46,3 +46,19 @@ def test_edited_step_shows_on_the_process_page(client, users):
     client.force_login(users[Role.WAREHOUSE])
     html = client.get("/process/", HTTP_ACCEPT_LANGUAGE="en").text
     assert "Scan every carton twice." in html
+
+
+@pytest.mark.django_db
+def test_the_process_page_shows_the_return_steps_as_the_admin_set_them(client, users):
+    from datetime import timedelta
+
+    from orders.models import ReturnStep
+
+    ReturnStep.objects.filter(code="inspection").update(target=timedelta(hours=36))
+    client.force_login(users["Warehouse"])
+    html = client.get("/process/", HTTP_ACCEPT_LANGUAGE="en").text
+    section = html[html.index('id="return-steps"') :]
+    for code in ("deciding", "sending", "inspection", "refund"):
+        assert f'data-step="{code}"' in section
+    row = section[section.index('data-step="inspection"') :]
+    assert "36 hours" in row[: row.index("</tr>")]

@@ -71,7 +71,8 @@ BUDGETS = {
     "order_detail[placed]": 20,
     "order_edit": 13,
     "order_document": 4,
-    "process": 7,
+    # The return steps' clocks: one query.
+    "process": 8,
     # warehouse
     # The returned parcels to receive and to inspect (feedback's panel): one query.
     "warehouse:dashboard": 15,
