@@ -11,6 +11,7 @@ from .models import (
     Receipt,
     ReturnAddress,
     ReturnLine,
+    ReturnParcelEvent,
     ReturnReason,
     ReturnRequest,
 )
@@ -97,6 +98,11 @@ class ReturnLineInline(ReadOnlyInline):
     ]
 
 
+class ReturnParcelEventInline(ReadOnlyInline):
+    model = ReturnParcelEvent
+    fields = ["happened_at", "carrier", "type", "location", "description"]
+
+
 @admin.register(ReturnRequest)
 class ReturnRequestAdmin(ReadOnlyAdmin):
     list_display = ["order", "rma_number", "status", "reason", "requested_at", "outcome", "owner"]
@@ -104,7 +110,7 @@ class ReturnRequestAdmin(ReadOnlyAdmin):
     search_fields = ["order__number", "rma_number", "return_tracking", "details", "answer"]
     list_select_related = ["order", "reason", "owner"]
     exclude = ["submission_key"]
-    inlines = [ReturnLineInline]
+    inlines = [ReturnLineInline, ReturnParcelEventInline]
 
 
 @admin.register(ReturnAddress)

@@ -382,6 +382,9 @@ class ReturnRequest(ConcurrentTransitionMixin, models.Model):
     return_carrier = models.CharField(_("return carrier"), max_length=60, blank=True)
     return_tracking = models.CharField(_("return tracking number"), max_length=40, blank=True)
     sent_at = models.DateTimeField(_("sent back"), null=True, blank=True)
+    # The carrier reported a problem with the parcel back (lost, damaged, delayed...):
+    # Sales looks after it with the customer.
+    parcel_problem = models.BooleanField(_("problem with the parcel back"), default=False)
     # The customer was reminded to send the goods (once: orders.ReturnStep "sending").
     reminded_at = models.DateTimeField(_("reminded to send"), null=True, blank=True)
     # The warehouse's receipt against the RMA, and the inspection by a second person.
@@ -561,6 +564,62 @@ class ReturnLine(models.Model):
 
     def __str__(self):
         return f"{self.line.sku} × {self.quantity}"
+
+
+# A carrier's event types that are a problem for the parcel (as logistics reads them).
+PARCEL_PROBLEMS = {"delayed", "failed_attempt", "lost", "damaged", "address_problem", "returned"}
+PARCEL_EVENT_TYPES = {
+    "in_transit": _("In transit"),
+    "out_for_delivery": _("Out for delivery"),
+    "delivered": _("Delivered"),
+    "delayed": _("Delayed"),
+    "failed_attempt": _("Delivery attempt failed"),
+    "lost": _("Lost"),
+    "damaged": _("Damaged"),
+    "address_problem": _("Address problem"),
+    "returned": _("Returned to sender"),
+}
+
+
+class ReturnParcelEvent(models.Model):
+    """A carrier's tracking event for the parcel a customer sent back (from the
+    carrier webhook, by the return's tracking number)."""
+
+    request = models.ForeignKey(
+        ReturnRequest,
+        on_delete=models.PROTECT,
+        related_name="parcel_events",
+        verbose_name=_("return"),
+    )
+    carrier = models.CharField(_("carrier"), max_length=30)
+    carrier_event_id = models.CharField(_("carrier's event id"), max_length=100)
+    type = models.CharField(_("event"), max_length=30)
+    happened_at = models.DateTimeField(_("when"))
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("return parcel event")
+        verbose_name_plural = _("return parcel events")
+        ordering = ["happened_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "carrier", "carrier_event_id"],
+                name="one_return_parcel_event_per_carrier_event",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.request} · {self.type}"
+
+    @property
+    def label(self) -> str:
+        return str(PARCEL_EVENT_TYPES.get(self.type, self.type))
+
+    @property
+    def is_problem(self) -> bool:
+        return self.type in PARCEL_PROBLEMS
 
 
 class ReturnPhoto(CustomerPhoto):

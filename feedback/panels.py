@@ -1,6 +1,6 @@
 """Feedback's panels on the orders pages (registered in FeedbackConfig.ready)."""
 
-from django.db.models import Subquery
+from django.db.models import Subquery, prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -118,7 +118,9 @@ def staff_receipt(request, order):
 
 
 def _returns_of(order) -> list[ReturnRequest]:
-    return list(
+    """The order's returns with what their panels show; the carrier's events of the
+    parcels back only when a parcel was sent (one more query then)."""
+    items = list(
         ReturnRequest.objects.filter(order=order)
         .select_related(
             "reason",
@@ -132,6 +134,12 @@ def _returns_of(order) -> list[ReturnRequest]:
         .prefetch_related("lines__line", "photos")
         .order_by("-requested_at", "-pk")
     )
+    sent = [item for item in items if item.return_tracking]
+    if sent:
+        prefetch_related_objects(sent, "parcel_events")
+    for item in items:
+        item.parcel_list = list(item.parcel_events.all()) if item.return_tracking else []
+    return items
 
 
 def public_returns(request, order):

@@ -34,10 +34,12 @@ from orders.services import (
 from orders.signals import return_inspected, return_refund_due
 
 from .models import (
+    OPEN_RETURN_STATUSES,
     REFUND_OUTCOMES,
     Disposition,
     ReturnLine,
     ReturnOutcome,
+    ReturnParcelEvent,
     ReturnRequest,
     ReturnStatus,
 )
@@ -123,6 +125,56 @@ def remind_senders(now=None) -> int:
             )
             reminded += 1
     return reminded
+
+
+def record_parcel_events(carrier: str, events: list[dict]) -> dict:
+    """Carrier events for parcels sent back (by the returns' tracking numbers, while
+    the return is open): each recorded once per carrier event id, on the return and
+    its order's timeline (public, so that the customer follows the parcel). A
+    problem (lost, damaged, delayed...) marks the return for Sales. Returns the ids
+    of the events recorded and of those already recorded."""
+    found = {"accepted": [], "duplicates": []}
+    numbers = {event["tracking_number"].upper() for event in events}
+    open_returns = {
+        r.return_tracking: r.pk
+        for r in ReturnRequest.objects.filter(
+            return_tracking__in=numbers, status__in=OPEN_RETURN_STATUSES
+        )
+    }
+    for event in events:
+        return_id = open_returns.get(event["tracking_number"].upper())
+        if return_id is None:
+            continue
+        with transaction.atomic():
+            order, request = _lock(return_id)
+            if ReturnParcelEvent.objects.filter(
+                request=request, carrier=carrier, carrier_event_id=event["id"]
+            ).exists():
+                found["duplicates"].append(event["id"])
+                continue
+            item = ReturnParcelEvent.objects.create(
+                request=request,
+                carrier=carrier,
+                carrier_event_id=event["id"],
+                type=event["type"],
+                happened_at=event["happened_at"],
+                location=event["location"],
+                description=event["description"],
+            )
+            data = {"return": request.pk, "rma": request.rma_number, "event": item.type}
+            timeline.record(
+                order,
+                "return_parcel_event",
+                data=data | {"location": item.location},
+                public=True,
+                created_at=item.happened_at,
+            )
+            if item.is_problem and not request.parcel_problem:
+                request.parcel_problem = True
+                request.save(update_fields=["parcel_problem"])
+                timeline.record(order, "return_parcel_problem", data=data)
+            found["accepted"].append(event["id"])
+    return found
 
 
 def find_by_rma(rma_number: str) -> ReturnRequest | None:

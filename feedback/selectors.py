@@ -327,6 +327,7 @@ def open_returns(limit=10) -> dict[str, list[ReturnRequest]]:
         {
             "to_decide": Q(status=ReturnStatus.REQUESTED),
             "to_settle": Q(mismatch=True)
+            | Q(parcel_problem=True)
             | Q(status=ReturnStatus.INSPECTED) & ~Q(outcome__in=REFUND_OUTCOMES),
             "awaiting_goods": Q(status__in=AWAITING_GOODS),
             "refund_due": Q(status=ReturnStatus.INSPECTED),

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from .models import ReturnOutcome
+from .models import PARCEL_EVENT_TYPES, ReturnOutcome
 
 
 def _return_requested(event):
@@ -41,6 +41,17 @@ def _return_received(event):
     ) % {"rma": event.data.get("rma", ""), "count": units}
 
 
+def _return_parcel_event(event):
+
+    kind = event.data.get("event", "")
+    said = gettext("Return parcel %(rma)s: %(event)s") % {
+        "rma": event.data.get("rma", ""),
+        "event": PARCEL_EVENT_TYPES.get(kind, kind),
+    }
+    location = event.data.get("location")
+    return f"{said} ({location})" if location else said
+
+
 def _return_inspected(event):
     return gettext(
         "Return %(rma)s inspected: %(restocked)s back to stock, %(written_off)s written off, "
@@ -71,6 +82,8 @@ EVENTS = {
     "return_mismatch": _("Return %(rma)s: the parcel is not what was approved; Sales checks it"),
     "return_inspected": _return_inspected,
     "return_completed": _("Return %(rma)s completed"),
+    "return_parcel_event": _return_parcel_event,
+    "return_parcel_problem": _("Return %(rma)s: the carrier reports a problem with the parcel"),
     "return_send_reminder": _("Reminder to send the goods of return %(rma)s emailed"),
     "return_refunded": _("Return %(rma)s refunded: %(amount)s %(currency)s"),
 }

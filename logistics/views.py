@@ -18,6 +18,7 @@ from orders.models import Order, Status
 from orders.roles import Role
 from orders.selectors import QueueSpec
 from orders.services import OrderActionError
+from orders.signals import parcel_events
 from orders.web import DashboardView, refused
 from warehouse import services as warehouse_services
 
@@ -205,10 +206,11 @@ def webhook(request, carrier):
     except webhooks.WebhookRefused as refused:
         return JsonResponse({"error": refused.reason}, status=refused.status)
     result = {"accepted": 0, "duplicates": 0, "unknown": [], "invalid": []}
+    elsewhere = []
     for event in events:
         shipment = shipments.get(event["tracking_number"])
         if shipment is None:
-            result["unknown"].append(event["id"])
+            elsewhere.append(event)
             continue
         try:
             _event, created = services.record_event(
@@ -223,4 +225,14 @@ def webhook(request, carrier):
             result["invalid"].append(event["id"])
             continue
         result["accepted" if created else "duplicates"] += 1
+    # Parcels sent back by customers (feedback's returns), by their tracking number.
+    taken = set()
+    if elsewhere:
+        for _receiver, answer in parcel_events.send(
+            sender=Carrier, carrier=carrier.code, events=elsewhere
+        ):
+            for outcome in ("accepted", "duplicates"):
+                result[outcome] += len((answer or {}).get(outcome, ()))
+                taken.update((answer or {}).get(outcome, ()))
+    result["unknown"] = [event["id"] for event in elsewhere if event["id"] not in taken]
     return JsonResponse(result)

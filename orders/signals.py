@@ -46,3 +46,11 @@ return_refund_due = Signal()
 # completes the return it paid for. Arguments: order, entry_id, refund_for, amount,
 # balance (the order's balance after the refund), at.
 refund_paid = Signal()
+
+# Sent by the carrier webhook (outside any transaction) with the events whose tracking
+# number is no outgoing shipment's: a parcel a customer sends back carries a carrier's
+# tracking number too. Arguments: carrier (its code), events (dicts: id,
+# tracking_number, type, happened_at, location, description). A receiver returns the
+# ids of the events it recorded and of those it already had: {"accepted": [...],
+# "duplicates": [...]}.
+parcel_events = Signal()

@@ -2,6 +2,7 @@
 (signed link), the warehouse's scan, receipt and inspection (its role, four eyes),
 Sales' completion; bad input is a 4xx with a message and writes nothing."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -136,3 +137,57 @@ def test_sales_completes_a_repair_on_the_order_page(client, order_in, users, che
     client.force_login(users[Role.SALES])
     assert client.post(url, {"note": "Repaired, sent back by SF"}).status_code == 302
     assert status(request) == ReturnStatus.CLOSED
+
+
+def _carrier_post(client, carrier, events):
+    import json
+
+    from django.utils import timezone
+
+    from logistics import webhooks
+
+    now = timezone.now()
+    body = json.dumps(
+        {
+            "events": [
+                webhooks.event_payload(
+                    event_id, tracking, kind, now - timedelta(minutes=30 - i), "杭州"
+                )
+                for i, (event_id, tracking, kind) in enumerate(events)
+            ]
+        }
+    ).encode()
+    return client.post(
+        f"/logistics/webhook/{carrier.code}/",
+        body,
+        content_type="application/json",
+        headers=webhooks.signed_headers(carrier.webhook_secret, body),
+    )
+
+
+def test_the_carrier_tracks_the_parcel_back_and_a_problem_goes_to_sales(client, rma):
+    from feedback.selectors import open_returns
+    from tests.factories import carrier as make_carrier
+
+    carrier = make_carrier()
+    return_goods.send_back(rma.pk, tracking="SF1400123456", carrier=carrier.name)
+    events = [
+        ("r1", "sf1400123456", "in_transit"),
+        ("r2", "SF1400123456", "delayed"),
+        ("x1", "NOBODY0001", "in_transit"),
+    ]
+    response = _carrier_post(client, carrier, events)
+    assert response.status_code == 200
+    assert response.json() == {"accepted": 2, "duplicates": 0, "unknown": ["x1"], "invalid": []}
+    # The same events again are duplicates: nothing is recorded twice.
+    again = _carrier_post(client, carrier, events[:2]).json()
+    assert (again["accepted"], again["duplicates"]) == (0, 2)
+    item = ReturnRequest.objects.get(pk=rma.pk)
+    assert [e.type for e in item.parcel_events.all()] == ["in_transit", "delayed"]
+    assert item.parcel_problem
+    assert [r.pk for r in open_returns()["to_settle"]] == [rma.pk]
+    order = rma.order
+    assert order.events.filter(code="return_parcel_event", public=True).count() == 2
+    page = client.get(order.get_public_url(), **EN).text
+    section = page[page.index(f'id="parcel-events-{rma.pk}"') :]
+    assert "Delayed" in section[: section.index("</ol>")]
