@@ -21,3 +21,4 @@ class FeedbackConfig(AppConfig):
         panels.register("staff_order", app_panels.staff_returns, position=25)
         panels.register("sales_dashboard", app_panels.sales_returns, position=10)
         panels.register("warehouse_dashboard", app_panels.warehouse_returns, position=10)
+        panels.register("logistics_dashboard", app_panels.logistics_pickups, position=10)

@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from orders.models import DeliveryWindow
+
 from . import returns as returns_service
 from .models import ProblemKind, ReturnOutcome
 from .photos import MAX_PHOTOS, check_photo
@@ -221,6 +223,30 @@ class ApproveReturnForm(_ReturnQuantities):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Emailed with the approval and the RMA number, and shown on the status page."),
     )
+    pickup = forms.BooleanField(
+        label=_("A carrier collects the parcel (Logistics books it)"), required=False
+    )
+    pickup_date = forms.DateField(
+        label=_("Pickup date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": _("Enter a date.")},
+    )
+    pickup_window = forms.ChoiceField(
+        label=_("Pickup window"), choices=DeliveryWindow.choices, required=False
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("pickup") and not cleaned.get("pickup_date"):
+            self.add_error("pickup_date", _("Enter the day the carrier collects the parcel."))
+        return cleaned
+
+    def pickup_choice(self):
+        data = self.cleaned_data
+        if not data.get("pickup"):
+            return None
+        return data["pickup_date"], data.get("pickup_window") or DeliveryWindow.ANY
 
 
 class RefuseReturnForm(forms.Form):

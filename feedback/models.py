@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from orders.models import Order, OrderLine
+from orders.models import DeliveryWindow, Order, OrderLine
 from orders.roles import Role, has_role
 
 
@@ -382,6 +382,21 @@ class ReturnRequest(ConcurrentTransitionMixin, models.Model):
     return_carrier = models.CharField(_("return carrier"), max_length=60, blank=True)
     return_tracking = models.CharField(_("return tracking number"), max_length=40, blank=True)
     sent_at = models.DateTimeField(_("sent back"), null=True, blank=True)
+    # A carrier collects the parcel (instead of the customer sending it): the day and
+    # time window Sales agreed with the customer, and Logistics' booking.
+    pickup_date = models.DateField(_("pickup date"), null=True, blank=True)
+    pickup_window = models.CharField(
+        _("pickup window"), max_length=10, choices=DeliveryWindow.choices, blank=True
+    )
+    pickup_booked_at = models.DateTimeField(_("pickup booked"), null=True, blank=True)
+    pickup_booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("pickup booked by"),
+    )
     # The carrier reported a problem with the parcel back (lost, damaged, delayed...):
     # Sales looks after it with the customer.
     parcel_problem = models.BooleanField(_("problem with the parcel back"), default=False)
@@ -474,9 +489,11 @@ class ReturnRequest(ConcurrentTransitionMixin, models.Model):
         return self.status in OPEN_RETURN_STATUSES
 
     @transition(field=status, source=ReturnStatus.REQUESTED, target=ReturnStatus.APPROVED)
-    def approve(self, *, by, outcome, answer, rma_number, now):
+    def approve(self, *, by, outcome, answer, rma_number, now, pickup=None):
         self.decided_at, self.decided_by = now, by
         self.outcome, self.answer, self.rma_number = outcome, answer, rma_number
+        if pickup is not None:
+            self.pickup_date, self.pickup_window = pickup
 
     @transition(field=status, source=ReturnStatus.REQUESTED, target=ReturnStatus.REFUSED)
     def refuse(self, *, by, answer, now):

@@ -205,3 +205,9 @@ def warehouse_returns(request, order):
     and received parcels to inspect."""
     context = {"lanes": selectors.warehouse_returns(limit=10)}
     return render_to_string("feedback/_warehouse_returns.html", context, request=request)
+
+
+def logistics_pickups(request, order):
+    """On Logistics' dashboard: the carrier pickups of returned parcels to book."""
+    context = {"pickups": selectors.pickups_to_book()}
+    return render_to_string("feedback/_logistics_pickups.html", context, request=request)

@@ -23,6 +23,7 @@ from django_fsm import can_proceed, has_transition_perm
 
 from orders import timeline
 from orders.models import NotificationKind, Order, ReturnStep, ReturnStepCode
+from orders.roles import Role, has_role
 from orders.services import (
     LineRequest,
     OrderActionError,
@@ -211,6 +212,22 @@ def send_back(return_id, *, tracking: str, carrier: str = "", by=None, now=None)
             public=True,
             created_at=now,
         )
+    return request
+
+
+def book_pickup(return_id, *, by, tracking: str, carrier: str = "", now=None) -> ReturnRequest:
+    """Logistics booked the carrier's pickup of a return's parcel: the carrier's
+    tracking number puts the parcel on its way back."""
+    if by is None or not has_role(by, Role.LOGISTICS):
+        raise TransitionForbidden(_("Your role may not take this action on the order."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        _order, request = _lock(return_id)
+        if request.pickup_date is None:
+            raise OrderActionError(_("This return is not collected by a carrier."))
+        send_back(return_id, tracking=tracking, carrier=carrier, by=by, now=now)
+        ReturnRequest.objects.filter(pk=return_id).update(pickup_booked_at=now, pickup_booked_by=by)
+        request.refresh_from_db()
     return request
 
 

@@ -142,6 +142,34 @@ def inspect_return(request, pk):
 
 
 # ---------------------------------------------------------------------------
+# Logistics
+
+
+@require_POST
+@role_required(Role.LOGISTICS)
+def book_pickup(request, pk):
+    """Logistics booked the carrier's pickup of a returned parcel: its tracking number."""
+    item = get_object_or_404(ReturnRequest, pk=pk)
+    back = redirect(reverse("logistics:dashboard") + "#return-pickups")
+    form = SendBackForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return back
+    try:
+        return_goods.book_pickup(
+            item.pk,
+            by=request.user,
+            tracking=form.cleaned_data["tracking"],
+            carrier=form.cleaned_data["carrier"],
+        )
+    except OrderActionError as error:
+        refused(request, error)
+        return back
+    messages.success(request, _("Pickup of %(rma)s booked.") % {"rma": item.rma_number})
+    return back
+
+
+# ---------------------------------------------------------------------------
 # Sales
 
 

@@ -146,6 +146,7 @@ def approve_return(request, pk):
                 line.pk: form.cleaned_data.get(f"approve-{line.pk}") or 0 for line in form.lines
             },
             answer=form.cleaned_data["answer"],
+            pickup=form.pickup_choice(),
         )
         messages.success(
             request,

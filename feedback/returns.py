@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders import timeline
-from orders.models import NotificationKind, Order, OrderEvent, Status
+from orders.models import DeliveryWindow, NotificationKind, Order, OrderEvent, Status
 from orders.services import OrderActionError, TransitionNotAllowed, notify_customer
 
 from .models import (
@@ -250,6 +250,8 @@ def _email(request: ReturnRequest) -> dict:
         "rma": request.rma_number or "",
         "outcome": request.outcome,
         "answer": request.answer,
+        "pickup": request.pickup_date.isoformat() if request.pickup_date else "",
+        "window": request.pickup_window,
         "lines": [
             [line.line.sku, line.line.name, line.approved_quantity or line.quantity]
             for line in request.lines.select_related("line")
@@ -281,17 +283,47 @@ def _answer(text: str, *, required: bool) -> str:
     return text
 
 
+# How far ahead a carrier pickup may be booked.
+PICKUP_DAYS_AHEAD = 30
+
+
+def _pickup(pickup, now):
+    """A carrier pickup (date, window): from today (local) to PICKUP_DAYS_AHEAD."""
+    if pickup is None:
+        return None
+    day, window = pickup
+    today = timezone.localdate(now)
+    if window not in DeliveryWindow.values:
+        raise OrderActionError(_("Choose the pickup's time window."))
+    if day is None or not today <= day <= today + timedelta(days=PICKUP_DAYS_AHEAD):
+        raise OrderActionError(
+            _("Choose a pickup date from today to %(days)d days ahead.")
+            % {"days": PICKUP_DAYS_AHEAD}
+        )
+    return day, window
+
+
 def approve_return(
-    return_id, *, by, outcome: str, approved: dict[int, int] | None = None, answer="", now=None
+    return_id,
+    *,
+    by,
+    outcome: str,
+    approved: dict[int, int] | None = None,
+    answer="",
+    pickup=None,
+    now=None,
 ) -> ReturnRequest:
     """Sales approves the request, whole (``approved`` None) or in part ({order line
     id: units}, at most what was asked; lines left out are not approved), saying what
-    happens next. The request becomes a return authorisation with its RMA number."""
+    happens next. The request becomes a return authorisation with its RMA number.
+    ``pickup`` (date, window): a carrier collects the parcel then, which Logistics
+    books."""
     _require_sales(by)
     if outcome not in ReturnOutcome.values:
         raise OrderActionError(_("Choose what happens next."))
     answer = _answer(answer, required=False)
     now = now or timezone.now()
+    pickup = _pickup(pickup, now)
     with transaction.atomic():
         order, request = _locked(return_id)
         lines = list(request.lines.all())
@@ -316,6 +348,7 @@ def approve_return(
             answer=answer,
             rma_number=f"R{order.number}-{serial}",
             now=now,
+            pickup=pickup,
         )
         request.save()
         partial = any(approved.get(pk, 0) < n for pk, n in asked.items())
@@ -323,7 +356,8 @@ def approve_return(
             order,
             "return_approved_in_part" if partial else "return_approved",
             actor=by,
-            data={"return": request.pk, "rma": request.rma_number, "outcome": outcome},
+            data={"return": request.pk, "rma": request.rma_number, "outcome": outcome}
+            | ({"pickup": pickup[0].isoformat(), "window": pickup[1]} if pickup else {}),
             note=answer,
             public=True,
             created_at=now,

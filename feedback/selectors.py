@@ -346,3 +346,19 @@ def warehouse_returns(limit=10) -> dict[str, list[ReturnRequest]]:
         },
         limit=limit,
     )
+
+
+def pickups_to_book(limit=25) -> list[ReturnRequest]:
+    """Approved returns a carrier collects, not booked yet, earliest pickup first;
+    ``late`` when the pickup day has come."""
+    rows = list(
+        ReturnRequest.objects.filter(
+            status=ReturnStatus.APPROVED, pickup_date__isnull=False, pickup_booked_at__isnull=True
+        )
+        .select_related("order")
+        .order_by("pickup_date", "pk")[:limit]
+    )
+    today = timezone.localdate()
+    for row in rows:
+        row.late = row.pickup_date <= today
+    return rows

@@ -44,4 +44,5 @@ urlpatterns = [
     path("returns/<int:pk>/receive/", return_goods_views.receive_return, name="receive_return"),
     path("returns/<int:pk>/inspect/", return_goods_views.inspect_return, name="inspect_return"),
     path("returns/<int:pk>/complete/", return_goods_views.settle_return, name="settle_return"),
+    path("returns/<int:pk>/pickup/", return_goods_views.book_pickup, name="book_pickup"),
 ]

@@ -191,3 +191,54 @@ def test_the_carrier_tracks_the_parcel_back_and_a_problem_goes_to_sales(client, 
     page = client.get(order.get_public_url(), **EN).text
     section = page[page.index(f'id="parcel-events-{rma.pk}"') :]
     assert "Delayed" in section[: section.index("</ol>")]
+
+
+def test_a_carrier_pickup_agreed_by_sales_is_booked_by_logistics(client, order_in, users):
+    from django.utils import timezone
+
+    order = order_in(Status.DELIVERED, salesperson=users[Role.SALES])
+    line = order.lines.first()
+    request, _created = returns.request_return(
+        order.pk, reason_code="damaged", quantities={line.pk: 1}, key="p" * 32
+    )
+    client.force_login(users[Role.SALES])
+    url = reverse("feedback:approve_return", args=[request.pk])
+    form = {f"approve-{line.pk}": "1", "outcome": "refund", "pickup": "on"}
+    yesterday = timezone.localdate() - timedelta(days=1)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    for bad in ({}, {"pickup_date": str(yesterday)}, {"pickup_date": "not a date"}):
+        response = client.post(url, form | bad | {"pickup_window": "morning"}, **EN)
+        assert response.status_code == 400
+        assert status(request) == ReturnStatus.REQUESTED
+    response = client.post(
+        url, form | {"pickup_date": str(tomorrow), "pickup_window": "morning"}, **EN
+    )
+    assert response.status_code == 302
+    request.refresh_from_db()
+    assert (request.pickup_date, request.pickup_window) == (tomorrow, "morning")
+    page = client.get(order.get_public_url(), **EN).text
+    assert f'id="pickup-{request.pk}"' in page and f'id="send-back-{request.pk}"' not in page
+
+    book = reverse("feedback:book_pickup", args=[request.pk])
+    assert client.post(book, {"tracking": "SF1400999999"}).status_code == 403
+    client.force_login(users[Role.LOGISTICS])
+    dashboard = client.get(reverse("logistics:dashboard"), **EN).text
+    assert f'id="book-pickup-{request.pk}"' in dashboard
+    client.post(book, {"tracking": "1"}, **EN)
+    assert status(request) == ReturnStatus.APPROVED
+    assert client.post(book, {"tracking": "SF1400999999", "carrier": "顺丰"}).status_code == 302
+    request.refresh_from_db()
+    assert request.status == ReturnStatus.IN_TRANSIT
+    assert (
+        request.return_tracking == "SF1400999999"
+        and request.pickup_booked_by == users[Role.LOGISTICS]
+    )
+    assert f'id="book-pickup-{request.pk}"' not in client.get(reverse("logistics:dashboard")).text
+
+
+def test_only_a_pickup_return_is_booked(rma, users):
+    from orders.services import OrderActionError as Refused
+
+    with pytest.raises(Refused):
+        return_goods.book_pickup(rma.pk, by=users[Role.LOGISTICS], tracking="SF1400999999")
+    assert status(rma) == ReturnStatus.APPROVED

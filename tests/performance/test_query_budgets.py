@@ -89,10 +89,11 @@ BUDGETS = {
     "warehouse:packing_slip": 9,
     "warehouse:labels": 9,
     # logistics
-    "logistics:dashboard": 11,
-    "logistics:dashboard?partial=1": 11,
+    # The returns' carrier pickups to book (feedback's panel): one query.
+    "logistics:dashboard": 12,
+    "logistics:dashboard?partial=1": 12,
     "logistics:dashboard[idle]": 4,
-    "logistics:dashboard[hx]": 11,
+    "logistics:dashboard[hx]": 12,
     "logistics:problems": 4,
     "logistics:order[to_ship]": 18,
     "logistics:order[shipped]": 20,
@@ -160,6 +161,7 @@ POST_ONLY = {
     "feedback:approve_return",
     "feedback:refuse_return",
     "feedback:settle_return",
+    "feedback:book_pickup",
     "finance:payment",
     "finance:refund",
     "finance:charge",
