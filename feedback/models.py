@@ -230,7 +230,7 @@ class ReturnReason(models.Model):
         help_text=_("For reasons that are the seller's fault: damaged, wrong or missing goods."),
     )
     restocking_fee = models.DecimalField(
-        _("restocking fee (% of the goods)"),
+        _("restocking fee (percent of the goods)"),
         max_digits=5,
         decimal_places=2,
         default=0,
