@@ -108,7 +108,7 @@ def fixtures():
     today = timezone.localdate()
     fx["date_from"], fx["date_to"] = today - timedelta(days=37), today - timedelta(days=31)
     # Finance: the request in review that has waited longest (the first the dashboard
-    # lists), the requests each hand holds (Sales' queue shows up to 200 of each), and
+    # lists), the requests each hand holds (Sales' queue shows the oldest 25 of each), and
     # last month's ledger for the export.
     fx["closing"] = scalar(
         "SELECT o.number FROM finance_closingrequest r JOIN orders_order o ON o.id = r.order_id"
@@ -343,9 +343,15 @@ def pages(fx):
         )
 
     def queue_rows(content):
+        # Each hand's oldest 25 (finance.selectors.QUEUE_ROWS), headed by its count.
         shown = content.count('<tr data-order="')
-        expected = min(fx["with_sales"], 200) + min(fx["with_finance"], 200)
-        return "" if shown == expected and shown else f"shows {shown} requests, not {expected}"
+        expected = min(fx["with_sales"], 25) + min(fx["with_finance"], 25)
+        if not shown or shown != expected:
+            return f"shows {shown} requests, not {expected}"
+        counts = [
+            f'<span class="muted">({fx[hand]})</span>' for hand in ("with_sales", "with_finance")
+        ]
+        return "" if all(c in content for c in counts) else "the queues' counts are not shown"
 
     def ledger_csv(content):
         lines = content.splitlines()
