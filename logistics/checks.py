@@ -14,8 +14,10 @@ from .models import DeliveryException, Shipment, ShipmentStatus
 SHIPMENTS = Condition(
     "shipments",
     _("Every shipment delivered"),
-    lambda order: ~Exists(Shipment.objects.filter(order=order))
-    | Exists(Shipment.objects.filter(order=order).exclude(status=ShipmentStatus.DELIVERED)),
+    lambda order: (
+        ~Exists(Shipment.objects.filter(order=order))
+        | Exists(Shipment.objects.filter(order=order).exclude(status=ShipmentStatus.DELIVERED))
+    ),
 )
 DELIVERY_EXCEPTIONS = Condition(
     "delivery_exceptions",

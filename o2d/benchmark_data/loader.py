@@ -205,13 +205,13 @@ def _tune_session(cursor) -> None:
 def _context(cursor, orders_count: int, days: int, seed: int) -> Context:
     """Demo staff and carriers (created as seed_demo creates them, if missing), the main
     warehouse, the carrier services orders may ship with, step targets, id bases."""
-    from o2d.management.commands.seed_demo import Command as SeedDemo
+    from o2d.demo import logins
+    from o2d.demo import logistics as demo_logistics
 
-    seed_demo = SeedDemo()
-    users = seed_demo._users()
+    users = logins.users()
     carrier_model = apps.get_model("logistics", "Carrier")
     if not carrier_model.objects.filter(active=True).exists():
-        seed_demo._carriers()
+        demo_logistics.carriers()
     from warehouse.services import main_warehouse
 
     steps = {step.code: step for step in apps.get_model("orders", "ProcessStep").objects.all()}
