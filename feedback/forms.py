@@ -1,5 +1,6 @@
 import re
 import uuid
+from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -236,8 +237,27 @@ class ApproveReturnForm(_ReturnQuantities):
         label=_("Pickup window"), choices=DeliveryWindow.choices, required=False
     )
 
+    refund = forms.DecimalField(
+        label=_("Refund, when the customer keeps the goods"),
+        required=False,
+        min_value=Decimal("0.01"),
+        max_digits=12,
+        decimal_places=2,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}),
+        error_messages={
+            "invalid": _("Enter an amount, for example 25.50."),
+            "min_value": _("Enter more than 0."),
+            "max_digits": _("Enter an amount, for example 25.50."),
+            "max_decimal_places": _("Enter at most 2 decimals."),
+        },
+    )
+
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("outcome") == ReturnOutcome.PARTIAL_REFUND and not cleaned.get("refund"):
+            self.add_error(
+                "refund", _("Enter the amount refunded while the customer keeps the goods.")
+            )
         if cleaned.get("pickup") and not cleaned.get("pickup_date"):
             self.add_error("pickup_date", _("Enter the day the carrier collects the parcel."))
         return cleaned

@@ -280,7 +280,8 @@ OPEN_RETURN_STATUSES = [
     ReturnStatus.RECEIVED,
     ReturnStatus.INSPECTED,
 ]
-# Approved returns whose goods are expected at the warehouse.
+# Approved returns whose goods are expected at the warehouse (unless the customer
+# keeps them: see KEEPS_GOODS).
 AWAITING_GOODS = [ReturnStatus.APPROVED, ReturnStatus.IN_TRANSIT]
 
 
@@ -527,8 +528,13 @@ class ReturnRequest(ConcurrentTransitionMixin, models.Model):
         self.inspected_at, self.inspected_by = now, by
         self.inspection_note, self.refund_amount = note, refund_amount
 
-    # Finance paid the refund (finance.services.record_refund, through a signal).
-    @transition(field=status, source=ReturnStatus.INSPECTED, target=ReturnStatus.REFUNDED)
+    # Finance paid the refund (finance.services.record_refund, through a signal): after
+    # the inspection, or at once when the customer keeps the goods.
+    @transition(
+        field=status,
+        source=[ReturnStatus.INSPECTED, ReturnStatus.APPROVED],
+        target=ReturnStatus.REFUNDED,
+    )
     def refunded(self, *, amount, now):
         self.refund_paid, self.settled_at = amount, now
 

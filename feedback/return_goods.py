@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
@@ -439,9 +440,14 @@ def refund_paid(order, *, amount, balance, at) -> ReturnRequest | None:
     """Finance paid a refund for a return (in its transaction, the order locked): what
     was paid is added up on the return, and once nothing more is owed to the
     customer the inspected return is completed."""
-    request = ReturnRequest.objects.filter(
-        order=order, status=ReturnStatus.INSPECTED, refund_amount__gt=0
-    ).first()
+    request = (
+        ReturnRequest.objects.filter(order=order, refund_amount__gt=0)
+        .filter(
+            Q(status=ReturnStatus.INSPECTED)
+            | Q(status=ReturnStatus.APPROVED, outcome=ReturnOutcome.PARTIAL_REFUND)
+        )
+        .first()
+    )
     if request is None:
         return None
     paid = (request.refund_paid or Decimal(0)) + amount

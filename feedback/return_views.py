@@ -147,6 +147,7 @@ def approve_return(request, pk):
             },
             answer=form.cleaned_data["answer"],
             pickup=form.pickup_choice(),
+            refund=form.cleaned_data.get("refund"),
         )
         messages.success(
             request,

@@ -13,6 +13,7 @@ return at a time (a partial unique constraint), and it keeps the order from clos
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, Subquery
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 from orders import timeline
 from orders.models import DeliveryWindow, NotificationKind, Order, OrderEvent, Status
 from orders.services import OrderActionError, TransitionNotAllowed, notify_customer
+from orders.signals import return_refund_due
 
 from .models import (
     OPEN_RETURN_STATUSES,
@@ -311,13 +313,15 @@ def approve_return(
     approved: dict[int, int] | None = None,
     answer="",
     pickup=None,
+    refund=None,
     now=None,
 ) -> ReturnRequest:
     """Sales approves the request, whole (``approved`` None) or in part ({order line
     id: units}, at most what was asked; lines left out are not approved), saying what
     happens next. The request becomes a return authorisation with its RMA number.
     ``pickup`` (date, window): a carrier collects the parcel then, which Logistics
-    books."""
+    books. Keeping the goods with a partial refund: ``refund`` is the amount, at most
+    the approved units' price; no goods come back, and the refund is due at once."""
     _require_sales(by)
     if outcome not in ReturnOutcome.values:
         raise OrderActionError(_("Choose what happens next."))
@@ -326,7 +330,7 @@ def approve_return(
     pickup = _pickup(pickup, now)
     with transaction.atomic():
         order, request = _locked(return_id)
-        lines = list(request.lines.all())
+        lines = list(request.lines.select_related("line"))
         asked = {line.line_id: line.quantity for line in lines}
         approved = dict(asked) if approved is None else dict(approved)
         if any(pk not in asked for pk in approved) or any(
@@ -341,6 +345,10 @@ def approve_return(
         for line in lines:
             line.approved_quantity = approved.get(line.line_id, 0)
         ReturnLine.objects.bulk_update(lines, ["approved_quantity"])
+        keeps = outcome == ReturnOutcome.PARTIAL_REFUND
+        if keeps:
+            refund = _partial_refund(refund, lines)
+            pickup = None
         serial = ReturnRequest.objects.filter(order=order, rma_number__isnull=False).count() + 1
         request.approve(
             by=by,
@@ -350,7 +358,19 @@ def approve_return(
             now=now,
             pickup=pickup,
         )
+        if keeps:
+            request.refund_amount = refund
         request.save()
+        if keeps:
+            return_refund_due.send(
+                sender=Order,
+                order=order,
+                return_id=request.pk,
+                rma=request.rma_number,
+                goods=refund,
+                include_freight=False,
+                at=now,
+            )
         partial = any(approved.get(pk, 0) < n for pk, n in asked.items())
         timeline.record(
             order,
@@ -366,6 +386,22 @@ def approve_return(
             order, NotificationKind.RETURN_APPROVED, key=str(request.pk), data=_email(request)
         )
     return request
+
+
+def _partial_refund(amount, lines) -> Decimal:
+    """The amount of a keep-the-goods refund: more than nothing, at most what the
+    approved units cost, to the fen."""
+    most = sum((line.line.unit_price * (line.approved_quantity or 0) for line in lines), Decimal(0))
+    try:
+        amount = Decimal(str(amount)).quantize(Decimal("0.01"))
+    except (ArithmeticError, ValueError, TypeError):
+        amount = None
+    if amount is None or not Decimal(0) < amount <= most:
+        raise OrderActionError(
+            _("Enter the refund: more than 0 and at most %(most)s, what the approved units cost.")
+            % {"most": most.quantize(Decimal("0.01"))}
+        )
+    return amount
 
 
 def refuse_return(return_id, *, by, answer: str, now=None) -> ReturnRequest:

@@ -34,6 +34,7 @@ from .models import (
     ProblemPhoto,
     Receipt,
     ReturnLine,
+    ReturnOutcome,
     ReturnRequest,
     ReturnStatus,
 )
@@ -247,11 +248,16 @@ def approved_returns(limit=200):
     )
 
 
+# Approved, and the customer keeps the goods with a partial refund: no parcel comes back.
+KEEPS = Q(status=ReturnStatus.APPROVED, outcome=ReturnOutcome.PARTIAL_REFUND)
+
+
 def _with_clock(returns):
     """``returns`` with the clock of the step each is in (orders.ReturnStep): its
     code (``clock_step``), start (``clock_start``) and target (``clock_target``)."""
     step = Case(
         When(status=ReturnStatus.REQUESTED, then=Value(ReturnStepCode.DECIDING)),
+        When(KEEPS, then=Value(ReturnStepCode.REFUND)),
         When(status__in=AWAITING_GOODS, then=Value(ReturnStepCode.SENDING)),
         When(status=ReturnStatus.RECEIVED, then=Value(ReturnStepCode.INSPECTION)),
         When(status=ReturnStatus.INSPECTED, refund_amount__gt=0, then=Value(ReturnStepCode.REFUND)),
@@ -329,8 +335,8 @@ def open_returns(limit=10) -> dict[str, list[ReturnRequest]]:
             "to_settle": Q(mismatch=True)
             | Q(parcel_problem=True)
             | Q(status=ReturnStatus.INSPECTED) & ~Q(outcome__in=REFUND_OUTCOMES),
+            "refund_due": Q(status=ReturnStatus.INSPECTED) | KEEPS,
             "awaiting_goods": Q(status__in=AWAITING_GOODS),
-            "refund_due": Q(status=ReturnStatus.INSPECTED),
         },
         limit=limit,
     )
@@ -341,7 +347,7 @@ def warehouse_returns(limit=10) -> dict[str, list[ReturnRequest]]:
     waiting for their inspection."""
     return return_lanes(
         {
-            "to_receive": Q(status__in=AWAITING_GOODS),
+            "to_receive": Q(status__in=AWAITING_GOODS) & ~KEEPS,
             "to_inspect": Q(status=ReturnStatus.RECEIVED),
         },
         limit=limit,

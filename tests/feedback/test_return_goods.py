@@ -358,3 +358,44 @@ def test_two_warehouse_users_receiving_at_once_record_one_receipt(three_lines, u
         thread.join()
     assert sorted(outcomes) == ["conflict", "ok"]
     assert order.events.filter(code="return_received").count() == 1
+
+
+def test_keeping_the_goods_with_a_partial_refund_is_due_at_once_and_paid(three_lines, users):
+    order = three_lines
+    _one, middle, _two = lines_of(order)
+    request, _created = returns.request_return(
+        order.pk, reason_code="not_as_described", quantities={middle.pk: 2}, key="k" * 32
+    )
+    for bad in (None, "0", "-1", "51.01", "abc"):  # two units cost 51.00
+        with pytest.raises(OrderActionError):
+            returns.approve_return(
+                request.pk, by=users[Role.SALES], outcome="partial_refund", refund=bad
+            )
+    assert ReturnRequest.objects.get(pk=request.pk).status == ReturnStatus.REQUESTED
+    assert not LedgerEntry.objects.filter(order=order, charge_kind=ChargeKind.RETURN).exists()
+    request = returns.approve_return(
+        request.pk, by=users[Role.SALES], outcome="partial_refund", refund="15.5"
+    )
+    assert (request.status, request.refund_amount) == (ReturnStatus.APPROVED, Decimal("15.50"))
+    credit = LedgerEntry.objects.get(order=order, charge_kind=ChargeKind.RETURN)
+    assert credit.amount == Decimal("-15.50")  # the goods only, no freight
+    # No parcel is expected: the warehouse does not wait for it, nor is the customer
+    # reminded; Sales sees it waiting for Finance.
+    assert not warehouse_returns()["to_receive"]
+    assert [r.pk for r in open_returns()["refund_due"]] == [request.pk]
+    assert return_goods.remind_senders(now=timezone.now() + timezone.timedelta(days=30)) == 0
+    finance.record_refund(
+        order.pk,
+        finance.MoneyMovement(
+            amount=Decimal("15.50"),
+            happened_on=timezone.localdate(),
+            method_id=PaymentMethod.objects.get(code="bank_transfer").pk,
+            refund_for="return",
+            reason="Kept with a scratch",
+        ),
+        by=users[Role.FINANCE],
+        key="keep-1",
+    )
+    request.refresh_from_db()
+    assert (request.status, request.refund_paid) == (ReturnStatus.REFUNDED, Decimal("15.50"))
+    assert balance(order) == 0

@@ -242,3 +242,21 @@ def test_only_a_pickup_return_is_booked(rma, users):
     with pytest.raises(Refused):
         return_goods.book_pickup(rma.pk, by=users[Role.LOGISTICS], tracking="SF1400999999")
     assert status(rma) == ReturnStatus.APPROVED
+
+
+def test_keeping_the_goods_needs_the_refund_on_the_approval_form(client, order_in, users):
+    order = order_in(Status.DELIVERED, salesperson=users[Role.SALES])
+    line = order.lines.first()
+    request, _created = returns.request_return(
+        order.pk, reason_code="damaged", quantities={line.pk: 1}, key="q" * 32
+    )
+    client.force_login(users[Role.SALES])
+    url = reverse("feedback:approve_return", args=[request.pk])
+    form = {f"approve-{line.pk}": "1", "outcome": "partial_refund"}
+    missing = client.post(url, form, **EN)
+    assert missing.status_code == 400 and "keeps the goods" in missing.text
+    assert status(request) == ReturnStatus.REQUESTED
+    assert client.post(url, form | {"refund": "5.00"}).status_code == 302
+    page = client.get(order.get_public_url(), **EN).text
+    assert "You keep the goods, and we refund you 5.00" in page
+    assert f'id="return-label-{request.pk}"' not in page
