@@ -61,7 +61,7 @@ class FinanceDashboard(DashboardView):
         context.update(
             {
                 "counts": counts,
-                "queues": queues,
+                "closing_queues": queues,
                 "refunds_due": selectors.refunds_due(),
                 "refunds_due_count": refunds_due_count,
                 "aging": aging,
