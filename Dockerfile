@@ -59,7 +59,9 @@ ENV DEBUG=False \
     O2D_VAR_DIR=/var/lib/o2d \
     MEDIA_ROOT=/var/lib/o2d/media \
     STATIC_ROOT=/app/staticfiles \
-    WEB_CONCURRENCY=3
+    WEB_CONCURRENCY=3 \
+    # matplotlib (the charts) keeps its font cache here: the app's user may write it.
+    MPLCONFIGDIR=/var/lib/o2d/matplotlib
 
 USER o2d:o2d
 EXPOSE 8000

@@ -2,18 +2,27 @@
 delete (they are the order's history; Sales works on the order page). The return
 reasons and their windows are the admin's to tune."""
 
-from django.contrib import admin
-from modeltranslation.admin import TranslationAdmin
+from django.contrib import admin, messages
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin, TranslationTabularInline
 
 from .models import (
     ProblemCase,
     ProblemPhoto,
+    QuestionSet,
     Receipt,
     ReturnAddress,
     ReturnLine,
     ReturnParcelEvent,
     ReturnReason,
     ReturnRequest,
+    Survey,
+    SurveyAnswer,
+    SurveyFollowUp,
+    SurveyOptOut,
+    SurveyQuestion,
+    SurveySettings,
 )
 
 
@@ -124,3 +133,144 @@ class ReturnAddressAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# ---------------------------------------------------------------------------
+# Surveys: the settings and the question sets are the admin's to tune; surveys,
+# answers and follow-ups are looked up here, never rewritten.
+
+
+@admin.register(SurveySettings)
+class SurveySettingsAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "send_after", "remind_after", "valid_for", "low_score"]
+
+    def has_add_permission(self, request):
+        return not SurveySettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SurveyQuestionInline(TranslationTabularInline):
+    model = SurveyQuestion
+    extra = 0
+    fields = ["position", "code", "step", "kind", "ask_when", "text"]
+
+    def _locked(self, obj):
+        return obj is not None and obj.in_use
+
+    def has_add_permission(self, request, obj=None):
+        return not self._locked(obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not self._locked(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._locked(obj)
+
+
+@admin.register(QuestionSet)
+class QuestionSetAdmin(TranslationAdmin):
+    """A set that has been sent is locked (its answers keep their meaning): copy it to
+    a new version, edit the copy, then make the copy the active set."""
+
+    list_display = ["version", "active", "created_at", "surveys_sent"]
+    inlines = [SurveyQuestionInline]
+    actions = ["copy_as_new_version", "make_active"]
+
+    @admin.display(description=_("surveys sent"))
+    def surveys_sent(self, obj):
+        return obj.surveys.count()
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.in_use:
+            return [f.name for f in obj._meta.fields if f.name != "active"] + [
+                "intro_en",
+                "intro_zh_hans",
+                "intro_zh_hant",
+            ]
+        return ["active"]
+
+    def has_delete_permission(self, request, obj=None):
+        return obj is None or not obj.in_use
+
+    @admin.action(description=_("Copy as a new version (to edit)"))
+    def copy_as_new_version(self, request, queryset):
+        for question_set in queryset:
+            copy = copy_question_set(question_set)
+            self.message_user(
+                request,
+                _("Version %(version)s created: edit it, then make it active.")
+                % {"version": copy.version},
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Make active (new surveys use it)"))
+    def make_active(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _("Choose exactly one question set."), messages.ERROR)
+            return
+        chosen = queryset.get()
+        with transaction.atomic():
+            QuestionSet.objects.filter(active=True).update(active=False)
+            QuestionSet.objects.filter(pk=chosen.pk).update(active=True)
+        self.message_user(
+            request,
+            _("Version %(version)s is active.") % {"version": chosen.version},
+            messages.SUCCESS,
+        )
+
+
+def copy_question_set(question_set):
+    """A new, inactive version with the same questions (all languages)."""
+    with transaction.atomic():
+        last = QuestionSet.objects.select_for_update().order_by("-version").first()
+        copy = QuestionSet.objects.create(
+            version=last.version + 1,
+            intro_en=question_set.intro_en,
+            intro_zh_hans=question_set.intro_zh_hans,
+            intro_zh_hant=question_set.intro_zh_hant,
+        )
+        for question in question_set.questions.all():
+            question.pk = None
+            question.question_set = copy
+            question.save()
+    return copy
+
+
+@admin.register(SurveyOptOut)
+class SurveyOptOutAdmin(admin.ModelAdmin):
+    list_display = ["email", "created_at", "by"]
+    search_fields = ["email"]
+    fields = ["email"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.by = request.user
+        super().save_model(request, obj, form, change)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class SurveyAnswerInline(ReadOnlyInline):
+    model = SurveyAnswer
+    fields = ["question", "value"]
+    readonly_fields = fields
+
+
+@admin.register(Survey)
+class SurveyAdmin(ReadOnlyAdmin):
+    list_display = ["order", "sent_at", "answered_at", "score", "recommend", "carrier"]
+    list_filter = ["answered_at", "score", "question_set"]
+    search_fields = ["order__number", "comment"]
+    list_select_related = ["order"]
+    inlines = [SurveyAnswerInline]
+
+
+@admin.register(SurveyFollowUp)
+class SurveyFollowUpAdmin(ReadOnlyAdmin):
+    list_display = ["order", "step", "role", "due_at", "escalated_at", "resolved_at"]
+    list_filter = ["role", "step", "resolved_at"]
+    search_fields = ["order__number"]
+    list_select_related = ["order"]

@@ -7,7 +7,7 @@ from django.utils import timezone
 from orders.models import Order, ProcessStep, Status, StepCode
 from orders.roles import Role, has_role
 
-from . import returns, selectors
+from . import returns, selectors, surveys
 from .forms import (
     ApproveReturnForm,
     PhoneReceiptForm,
@@ -17,7 +17,8 @@ from .forms import (
     new_form_token,
     return_request_form,
 )
-from .models import CaseStatus, ProblemCase, Receipt, ReturnRequest, ReturnStatus
+from .models import CaseStatus, ProblemCase, Receipt, ReturnRequest, ReturnStatus, Survey
+from .survey_forms import ResolveFollowUpForm
 
 
 def _public_receipt_state(order) -> selectors.PublicReceipt:
@@ -211,3 +212,54 @@ def logistics_pickups(request, order):
     """On Logistics' dashboard: the carrier pickups of returned parcels to book."""
     context = {"pickups": selectors.pickups_to_book()}
     return render_to_string("feedback/_logistics_pickups.html", context, request=request)
+
+
+# ---------------------------------------------------------------------------
+# Surveys
+
+
+def staff_survey(request, order):
+    """On the staff order page: the survey's state, the answers, the comment and the
+    follow-ups a low answer opened, each resolvable by its step's owner. Nothing
+    before the survey is sent (one query: none)."""
+    found = (
+        Survey.objects.filter(order=order)
+        .select_related("question_set")
+        .prefetch_related("answers__question", "follow_ups__resolved_by")
+        .first()
+    )
+    if found is None:
+        return ""
+    user = getattr(request, "user", None)
+    follow_ups = [
+        (item, bool(user and has_role(user, item.role))) for item in found.follow_ups.all()
+    ]
+    context = {
+        "survey": found,
+        "answers": sorted(found.answers.all(), key=lambda a: a.question.position),
+        "follow_ups": follow_ups,
+        "resolve_form": ResolveFollowUpForm(),
+        "now": timezone.now(),
+    }
+    return render_to_string("feedback/_staff_survey.html", context, request=request)
+
+
+def survey_follow_ups_for(role):
+    """A dashboard panel: the role's open survey follow-ups, most urgent first."""
+
+    def panel(request, order):
+        items = list(surveys.open_follow_ups(role, limit=10))
+        context = {"follow_ups": items, "now": timezone.now(), "role": role}
+        return render_to_string("feedback/_survey_follow_ups.html", context, request=request)
+
+    panel.__name__ = f"survey_follow_ups_{role.lower()}"
+    return panel
+
+
+def escalated_survey_follow_ups(request, order):
+    """On the managers' overview: survey follow-ups that are late."""
+    items = list(surveys.escalated_follow_ups(limit=10))
+    if not items:
+        return ""
+    context = {"follow_ups": items, "now": timezone.now(), "escalated": True}
+    return render_to_string("feedback/_survey_follow_ups.html", context, request=request)

@@ -1,11 +1,11 @@
-"""Timed work on receipts and returns, run by Celery (beat schedules it hourly; see
-feedback/0002)."""
+"""Timed work on receipts, returns and surveys, run by Celery (beat schedules receipts
+hourly, see feedback/0002, and surveys every 15 minutes, see feedback/0013)."""
 
 import logging
 
 from celery import shared_task
 
-from . import return_goods, services
+from . import return_goods, services, surveys
 
 logger = logging.getLogger(__name__)
 
@@ -28,3 +28,17 @@ def auto_confirm_receipts() -> int:
         senders,
     )
     return confirmed
+
+
+@shared_task
+def send_surveys() -> int:
+    """Step 8's timed work (beat: every 15 minutes; see feedback/0013): each received
+    order's survey once, one reminder, and late follow-ups escalated. Safe to run twice
+    or on two workers at once (see feedback.surveys)."""
+    sent = surveys.send_surveys()
+    reminded = surveys.remind_surveys()
+    escalated = surveys.escalate_follow_ups()
+    logger.info(
+        "surveys: %d sent, %d reminded, %d follow-up(s) escalated", sent, reminded, escalated
+    )
+    return sent

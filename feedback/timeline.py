@@ -3,6 +3,9 @@
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from orders.models import StepCode
+from orders.roles import Role
+
 from .models import PARCEL_EVENT_TYPES, ReturnOutcome
 
 
@@ -59,6 +62,38 @@ def _return_inspected(event):
     ) % {key: event.data.get(key, "") for key in ("rma", "restocked", "written_off", "repair")}
 
 
+def _step_label(event) -> str:
+    step = event.data.get("step", "")
+    return str(StepCode(step).label) if step in StepCode.values else step
+
+
+def _survey_answered(event):
+    score = event.data.get("score")
+    recommend = event.data.get("recommend")
+    if recommend is None:
+        return gettext("The customer answered the survey: %(score)s of 5") % {"score": score}
+    return gettext(
+        "The customer answered the survey: %(score)s of 5, %(recommend)s of 10 to recommend"
+    ) % {"score": score, "recommend": recommend}
+
+
+def _survey_follow_up_opened(event):
+    return gettext("Low survey answer on %(step)s: a follow-up for %(role)s") % {
+        "step": _step_label(event),
+        "role": Role(event.data["role"]).label if event.data.get("role") in Role.values else "",
+    }
+
+
+def _survey_follow_up_resolved(event):
+    return gettext("Survey follow-up on %(step)s resolved") % {"step": _step_label(event)}
+
+
+def _survey_follow_up_escalated(event):
+    return gettext("Survey follow-up on %(step)s is late: escalated to the managers") % {
+        "step": _step_label(event)
+    }
+
+
 EVENTS = {
     "receipt_confirmed": _("The customer confirmed receipt"),
     "receipt_confirmed_by_phone": _("Receipt confirmed by phone"),
@@ -86,4 +121,11 @@ EVENTS = {
     "return_parcel_problem": _("Return %(rma)s: the carrier reports a problem with the parcel"),
     "return_send_reminder": _("Reminder to send the goods of return %(rma)s emailed"),
     "return_refunded": _("Return %(rma)s refunded: %(amount)s %(currency)s"),
+    "survey_sent": _("Satisfaction survey emailed"),
+    "survey_reminder": _("Satisfaction survey reminder emailed"),
+    "survey_opt_out": _("The customer asked for no more surveys"),
+    "survey_answered": _survey_answered,
+    "survey_follow_up_opened": _survey_follow_up_opened,
+    "survey_follow_up_resolved": _survey_follow_up_resolved,
+    "survey_follow_up_escalated": _survey_follow_up_escalated,
 }

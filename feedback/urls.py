@@ -2,7 +2,7 @@ from django.urls import path
 
 import orders.urls  # noqa: F401 - registers the order_number and token converters
 
-from . import return_goods_views, return_views, views
+from . import analysis_views, return_goods_views, return_views, survey_views, views
 
 app_name = "feedback"
 urlpatterns = [
@@ -45,4 +45,13 @@ urlpatterns = [
     path("returns/<int:pk>/inspect/", return_goods_views.inspect_return, name="inspect_return"),
     path("returns/<int:pk>/complete/", return_goods_views.settle_return, name="settle_return"),
     path("returns/<int:pk>/pickup/", return_goods_views.book_pickup, name="book_pickup"),
+    # Step 8: the customer's survey (signed link), its follow-ups, and the analysis.
+    path("survey/<str:token>/", survey_views.survey, name="survey"),
+    path("survey/<str:token>/no-more/", survey_views.opt_out, name="survey_opt_out"),
+    path(
+        "survey-follow-ups/<int:pk>/resolve/",
+        survey_views.resolve_follow_up,
+        name="resolve_survey_follow_up",
+    ),
+    path("surveys/", analysis_views.analysis, name="survey_analysis"),
 ]

@@ -11,6 +11,7 @@ class LogisticsConfig(AppConfig):
 
         from . import checks
         from . import panels as app_panels
+        from . import review as review_pack  # noqa: F401  (adds its review pack sections)
         from . import timeline as events
 
         timeline.register_all(events.EVENTS)

@@ -14,8 +14,10 @@ NAVIGATION = [
     ("finance:closing_requests", _("Closing requests"), (Role.SALES,)),
     ("logistics:problems", _("Delivery problems"), (Role.LOGISTICS, Role.SALES)),
     ("feedback:cases", _("Receipts & problems"), (Role.SALES,)),
+    ("feedback:survey_analysis", _("Surveys"), (Role.SALES,)),
     ("order_list", _("Orders"), ()),
     ("process", _("Process"), ()),
+    ("review_pack", _("Review"), ()),
 ]
 
 

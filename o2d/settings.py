@@ -279,7 +279,9 @@ SWEEP_TASKS = [
     "orders.tasks.sweep_deadlines",
     "orders.tasks.requeue_unsent_emails",
     "feedback.tasks.auto_confirm_receipts",
+    "feedback.tasks.send_surveys",
     "finance.tasks.escalate_closing_requests",
+    "orders.tasks.send_review_packs",
 ]
 CELERY_TASK_ROUTES = {
     **({name: {"queue": O2D_EMAIL_QUEUE} for name in EMAIL_TASKS} if O2D_EMAIL_QUEUE else {}),

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -11,6 +12,7 @@ from modeltranslation.admin import TranslationAdmin
 from . import services, validators
 from .forms import TransitionForm
 from .models import (
+    ActionItem,
     Address,
     Customer,
     DeliveryChangeRequest,
@@ -20,12 +22,15 @@ from .models import (
     Order,
     OrderEvent,
     OrderLine,
+    ProcessChange,
     ProcessStep,
     Product,
     ReturnStep,
+    ReviewMeeting,
     StepChannelTarget,
 )
 from .selectors import available_actions
+from .services import review as review_services
 
 
 class NoDeleteMixin:
@@ -340,6 +345,10 @@ class ReturnStepAdmin(admin.ModelAdmin):
 
 @admin.register(ProcessStep)
 class ProcessStepAdmin(TranslationAdmin):
+    """The process definition. Every change of a step's fields, and of its per-channel
+    targets, is recorded as ProcessChange rows in the save's transaction (the admin's
+    change view runs in one): the process page shows that history."""
+
     list_display = ["position", "name", "role", "target", "warning_percent", "follow_up_within"]
     inlines = [StepChannelTargetInline]
     list_filter = ["role"]
@@ -350,4 +359,92 @@ class ProcessStepAdmin(TranslationAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        with transaction.atomic():
+            # The values as stored (locked), not as the form first showed them.
+            stored = ProcessStep.objects.select_for_update().get(pk=obj.pk)
+            fields = review_services.tracked_fields()
+            before = review_services.snapshot(stored, fields)
+            super().save_model(request, obj, form, change)
+            review_services.record_process_changes(
+                obj, before, review_services.snapshot(obj, fields), request.user
+            )
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not StepChannelTarget:
+            return super().save_formset(request, form, formset, change)
+        with transaction.atomic():
+            step = form.instance
+            stored = {
+                target.channel: target.target
+                for target in StepChannelTarget.objects.select_for_update().filter(step=step)
+            }
+            super().save_formset(request, form, formset, change)
+            after = {
+                target.channel: target.target
+                for target in StepChannelTarget.objects.filter(step=step)
+            }
+            review_services.record_process_changes(
+                step,
+                {f"target:{channel}": value for channel, value in stored.items()},
+                {f"target:{channel}": value for channel, value in after.items()},
+                request.user,
+            )
+
+
+class ActionItemInline(NoDeleteMixin, admin.TabularInline):
+    """A meeting's action items, as they stand: added and closed on the meeting's page
+    (orders.services.review checks the owner, the dates and who may)."""
+
+    model = ActionItem
+    extra = 0
+    fields = ["title", "step", "owner", "due_on", "status", "note", "done_at", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReviewMeeting)
+class ReviewMeetingAdmin(NoDeleteMixin, admin.ModelAdmin):
+    """Review meetings: recorded on their page (which checks the period and the
+    departments); here only the findings may be corrected."""
+
+    list_display = ["held_on", "period_start", "period_end", "recorded_by", "created_at"]
+    date_hierarchy = "held_on"
+    search_fields = ["findings"]
+    list_select_related = ["recorded_by"]
+    fields = [
+        "held_on",
+        "departments",
+        "period_start",
+        "period_end",
+        "findings",
+        "recorded_by",
+        "created_at",
+    ]
+    readonly_fields = [field for field in fields if field != "findings"]
+    inlines = [ActionItemInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ProcessChange)
+class ProcessChangeAdmin(NoDeleteMixin, admin.ModelAdmin):
+    """The process definition's history: read only."""
+
+    list_display = ["at", "step", "field", "old", "new", "by"]
+    list_filter = ["step", "field", "at"]
+    search_fields = ["field", "old", "new", "by__username"]
+    list_select_related = ["step", "by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

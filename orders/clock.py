@@ -14,7 +14,7 @@ from django.db.models import Case, ExpressionWrapper, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import STEP_FOR_STATUS, ProcessStep
+from .models import STEP_FOR_STATUS, ProcessStep, StepChannelTarget
 
 
 class ClockState(models.TextChoices):
@@ -51,8 +51,35 @@ class StepClock:
 
 
 def steps_by_code() -> dict[str, ProcessStep]:
-    steps = ProcessStep.objects.prefetch_related("channel_targets")
-    return {step.code: step for step in steps}
+    """The process steps with their per-channel targets, in one query (every page
+    with a clock reads them): the steps joined to their targets, which are put where
+    ``prefetch_related`` would put them, so ``step.channel_targets.all()`` reads no
+    more."""
+    steps: dict[int, ProcessStep] = {}
+    targets: dict[int, list[StepChannelTarget]] = {}
+    rows = ProcessStep.objects.annotate(
+        override_pk=F("channel_targets__pk"),
+        override_channel=F("channel_targets__channel"),
+        override_target=F("channel_targets__target"),
+    ).order_by("position", "override_pk")
+    for row in rows:
+        step = steps.setdefault(row.pk, row)
+        found = targets.setdefault(row.pk, [])
+        if row.override_pk is not None:
+            found.append(
+                StepChannelTarget(
+                    pk=row.override_pk,
+                    step=step,
+                    channel=row.override_channel,
+                    target=row.override_target,
+                )
+            )
+    for pk, step in steps.items():
+        cached = StepChannelTarget.objects.filter(step=step)  # never run
+        cached._result_cache = targets[pk]
+        cached._prefetch_done = True
+        step._prefetched_objects_cache = {"channel_targets": cached}
+    return {step.code: step for step in steps.values()}
 
 
 def step_for_status(status: str, steps: dict[str, ProcessStep] | None = None):

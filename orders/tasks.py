@@ -75,3 +75,14 @@ def send_customer_email(self, notification_id: int, sent_at: str | None = None) 
         ) from error
     except emails.SEND_ERRORS as error:
         raise self.retry(exc=error, countdown=emails.next_attempt_in(notification_id)) from error
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_review_packs() -> int:
+    """Every morning: the review packs of the week and the month that have just ended,
+    produced and emailed to the managers once each (``orders.review.delivery``)."""
+    from .review.delivery import send_due_packs
+
+    sent = send_due_packs()
+    logger.info("review packs: %d sent", sent)
+    return sent

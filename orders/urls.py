@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from . import views
+from . import meeting_views, review_views, views
 from .converters import OrderNumberConverter, SignedConverter, TokenConverter
 
 register_converter(OrderNumberConverter, "order_number")
@@ -32,6 +32,14 @@ urlpatterns = [
         name="change_request_decide",
     ),
     path("process/", views.process, name="process"),
+    # The process review: the pack, and the meetings with their action items.
+    path("review/", review_views.pack, name="review_pack"),
+    path("review/pack.pdf", review_views.pack_pdf, name="review_pack_pdf"),
+    path("review/pack.csv", review_views.pack_csv, name="review_pack_csv"),
+    path("review/meetings/", meeting_views.meetings, name="review_meetings"),
+    path("review/meetings/new/", meeting_views.new_meeting, name="new_review_meeting"),
+    path("review/meetings/<int:pk>/", meeting_views.meeting, name="review_meeting"),
+    path("review/actions/<int:pk>/", meeting_views.update_action, name="update_action"),
     path("status/<order_number:number>/<token:token>/", views.public_status, name="public_status"),
     path(
         "status/<order_number:number>/<token:token>/change/",

@@ -3,7 +3,7 @@ answered. Department views import these from here."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Max
+from django.db import connection
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -12,7 +12,8 @@ from django.views.generic import TemplateView
 from . import selectors, services
 from .access import RoleRequiredMixin
 from .clock import steps_by_code
-from .models import OrderEvent
+from .models import ActionItem, ActionStatus, OrderEvent
+from .roles import Role, has_role
 
 # How each refusal is answered: wrong role 403, changed or wrong state 409, else 400.
 ERROR_STATUS = {
@@ -59,6 +60,19 @@ class BoundedPaginator(Paginator):
         return self.count > self.limit
 
 
+def newest_ids(models) -> list[int]:
+    """The highest primary key of each model's table (0 when empty), in one query."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        # Names from the models, quoted: no user input reaches this SQL.
+        f"(SELECT MAX({quote(model._meta.pk.column)}) FROM {quote(model._meta.db_table)})"  # noqa: S608
+        for model in models
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}")
+        return [n or 0 for n in cursor.fetchone()]
+
+
 class DashboardView(RoleRequiredMixin, TemplateView):
     """A role's dashboard: queues of the orders waiting on that role, most urgent first.
 
@@ -96,8 +110,7 @@ class DashboardView(RoleRequiredMixin, TemplateView):
     def version(self) -> str:
         """What the live section's content depends on: the newest timeline event (and
         the newest row of ``version_models``), and the current minute."""
-        latest = [OrderEvent.objects.aggregate(n=Max("pk"))["n"] or 0]
-        latest += [model.objects.aggregate(n=Max("pk"))["n"] or 0 for model in self.version_models]
+        latest = newest_ids([OrderEvent, *self.version_models])
         minute = int(timezone.now().timestamp()) // self.version_seconds
         return "-".join(str(n) for n in [*latest, minute])
 
@@ -119,7 +132,25 @@ class DashboardView(RoleRequiredMixin, TemplateView):
         context["extra_sections_template"] = self.extra_sections_template
         context["live_id"] = self.live_id
         context["version"] = self.current_version
+        # The same rule as the order form's own check (sales_required), from the roles
+        # already read for the page: not Django's permissions (two more queries).
+        context["can_create_order"] = has_role(self.request.user, Role.SALES)
+        if not self.is_partial():
+            # Outside the live section: the user's open action items from the review
+            # meetings, in one query however many there are.
+            context["my_review_actions"] = self.get_review_actions()
+            context["review_today"] = timezone.localdate()
         return context
+
+    def get_review_actions(self):
+        # Lazy: read once where the template shows it (orders/review/_my_actions.html),
+        # not at all by a dashboard whose template does not.
+        return (
+            ActionItem.objects.filter(owner=self.request.user, status=ActionStatus.OPEN)
+            .select_related("meeting")
+            .only("pk", "title", "due_on", "meeting_id", "meeting__held_on")
+            .order_by("due_on", "pk")
+        )
 
     def get_template_names(self):
         if self.is_partial():

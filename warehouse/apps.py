@@ -14,6 +14,7 @@ class WarehouseConfig(AppConfig):
             receivers,  # noqa: F401  (connects the signal receivers)
         )
         from . import panels as app_panels
+        from . import review as review_pack  # noqa: F401  (adds its review pack sections)
         from . import timeline as events
 
         timeline.register_all(events.EVENTS)

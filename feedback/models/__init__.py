@@ -40,3 +40,16 @@ from .returns import (  # noqa: F401
     ReturnRequest,
     ReturnStatus,
 )
+from .surveys import (  # noqa: F401
+    RECOMMEND_MAX,
+    SCORE_MAX,
+    AskWhen,
+    QuestionKind,
+    QuestionSet,
+    Survey,
+    SurveyAnswer,
+    SurveyFollowUp,
+    SurveyOptOut,
+    SurveyQuestion,
+    SurveySettings,
+)

@@ -24,6 +24,7 @@ def seed(log):
         process.orders(users, products)
         warehouse.low_stock(products, users)
         feedback.receipts(users)
+        feedback.surveys(users)
         marked = services.mark_overdue_steps()
         services.escalate_overdue_follow_ups()
         log(f"Created {Order.objects.count()} demo orders ({marked} late).")

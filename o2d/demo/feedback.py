@@ -65,3 +65,44 @@ def return_requests(delivered, users):
         outcome="exchange",
         answer="收到退货后我们会马上寄出新的商品。",
     )
+
+
+# What the demo's customers answered: a happy one, a middling one and an unhappy one
+# (damaged packing, late) whose low answers open follow-ups for Sales and Logistics.
+SURVEY_ANSWERS = [
+    (5, 10, "送货很快，包装也很好，谢谢！", {"confirmed_as_agreed": 1, "packaging": 5}),
+    (4, 8, "", {"confirmed_as_agreed": 1, "arrived_on_time": 1, "packaging": 4}),
+    (2, 3, "箱子压坏了，而且晚到了一天。", {"packaging": 1, "arrived_on_time": 0}),
+]
+
+
+def surveys(users):
+    """The received orders' surveys, sent now (the demo does not wait the three days
+    the settings say), and three of them answered."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from feedback import surveys as survey_services
+    from feedback.models import Survey, SurveySettings
+
+    config = SurveySettings.load()
+    saved = config.send_after
+    SurveySettings.objects.filter(pk=config.pk).update(send_after=timedelta(minutes=1))
+    try:
+        survey_services.send_surveys(now=timezone.now() + timedelta(minutes=1))
+    finally:
+        SurveySettings.objects.filter(pk=config.pk).update(send_after=saved)
+    sent = list(Survey.objects.select_related("question_set").order_by("pk"))
+    for survey, (score, recommend, comment, by_code) in zip(sent, SURVEY_ANSWERS, strict=False):
+        questions = {q.code: q.pk for q in survey_services.asked_questions(survey)}
+        survey_services.answer(
+            survey,
+            score=score,
+            recommend=recommend,
+            comment=comment,
+            answers={
+                questions[code]: value for code, value in by_code.items() if code in questions
+            },
+            now=timezone.now() + timedelta(minutes=2),
+        )

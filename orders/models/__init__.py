@@ -41,6 +41,15 @@ from .process import (  # noqa: F401
     StepChannelTarget,
     StepCode,
 )
+from .review import (  # noqa: F401
+    ActionItem,
+    ActionStatus,
+    PackPeriod,
+    ProcessChange,
+    ReviewMeeting,
+    ReviewPackRun,
+    StepRun,
+)
 from .sales import (  # noqa: F401
     CHANGE_WHAT,
     CUSTOMER_CHANGEABLE_STATUSES,

@@ -28,6 +28,8 @@ class NotificationKind(models.TextChoices):
     RETURN_INSPECTED = "return_inspected", _("Returned goods inspected")
     RETURN_REFUNDED = "return_refunded", _("Return refunded")
     RETURN_SEND_REMINDER = "return_send_reminder", _("Reminder to send the returned goods")
+    SURVEY = "survey", _("Satisfaction survey")
+    SURVEY_REMINDER = "survey_reminder", _("Satisfaction survey reminder")
     # To staff, not to the customer:
     SHORTAGE_ALERT = "shortage_alert", _("Shortage alert to Sales")
 

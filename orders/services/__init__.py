@@ -54,6 +54,15 @@ from .placement import (  # noqa: F401
     submit_order,
 )
 from .replacements import place_replacement  # noqa: F401
+from .review import (  # noqa: F401
+    ActionChanged,
+    ReviewInputInvalid,
+    ReviewNotAllowed,
+    add_action,
+    record_meeting,
+    record_process_changes,
+    update_action,
+)
 from .shipping import (  # noqa: F401
     record_shipped_quantities,
 )

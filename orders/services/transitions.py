@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed, has_transition_perm
 
 from .. import timeline
-from ..clock import steps_by_code
+from ..clock import step_for_status, steps_by_code
 from ..models import (
     DeliveryPromise,
     FollowUp,
@@ -19,6 +19,7 @@ from ..models import (
     Order,
     Status,
     StepCode,
+    StepRun,
     VerificationMethod,
 )
 from ..roles import Role
@@ -76,6 +77,7 @@ def _transition(
         if meta.custom.get("needs_note") and not note:
             raise OrderActionError(_("Please give a reason."))
         from_status = order.status
+        step_started_at = order.step_started_at
         method(**(arguments or {}))
         try:
             with transaction.atomic():
@@ -95,6 +97,7 @@ def _transition(
             public=True,
             created_at=order.step_started_at,
         )
+        record_step_run(order, from_status, step_started_at, by=by)
         # Leaving a step closes its follow-ups: the work they chased is done.
         FollowUp.objects.filter(order=order, done_at__isnull=True).update(
             done_at=order.step_started_at
@@ -121,6 +124,36 @@ def _transition(
             )
         )
     return order
+
+
+def record_step_run(order, from_status, started_at, *, by=None) -> StepRun | None:
+    """The step the order just left, as the review pack reads it: from the state's
+    start to now (``order.step_started_at``, the new state's start), judged against
+    the target in force now. Nothing for states without a step (closed, cancelled)."""
+    step = step_for_status(from_status)
+    if step is None or started_at is None:
+        return None
+    ended_at = order.step_started_at
+    target = step.target_for(order.channel)
+    seconds = max(0, int((ended_at - started_at).total_seconds()))
+    target_seconds = int(target.total_seconds()) if target is not None else None
+    run, _created = StepRun.objects.get_or_create(
+        order=order,
+        started_at=started_at,
+        defaults={
+            "step": step.code,
+            "status": from_status,
+            "to_status": order.status,
+            "channel": order.channel,
+            "role": step.role,
+            "by": by if getattr(by, "pk", None) else None,
+            "ended_at": max(ended_at, started_at),
+            "seconds": seconds,
+            "target_seconds": target_seconds,
+            "breached": target_seconds is not None and seconds >= target_seconds,
+        },
+    )
+    return run
 
 
 def _require_verified(order):

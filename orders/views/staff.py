@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib import messages
+from django.db.models import Count, Window
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -29,11 +30,13 @@ from ..models import (
     DeliveryChangeRequest,
     Order,
     OrderDocument,
+    ProcessChange,
     ProcessStep,
     ReturnStep,
     Status,
 )
 from ..process import state_diagram
+from ..services import review
 from ..web import BoundedPaginator, error_status, refused
 
 
@@ -335,9 +338,30 @@ def order_create(request):
     return render(request, "orders/order_form.html", {"form": form, "lines": lines}, status=status)
 
 
+# The process page shows the latest changes to the process definition, this many.
+PROCESS_CHANGES_SHOWN = 50
+
+
 @staff_required
 def process(request):
     steps = list(ProcessStep.objects.all())
+    by_id = {step.pk: step for step in steps}
+    # One query: the latest changes with their author, and how many there are in all.
+    changes = list(
+        ProcessChange.objects.select_related("by").annotate(total=Window(Count("pk")))[
+            :PROCESS_CHANGES_SHOWN
+        ]
+    )
+    history = [
+        {
+            "change": change,
+            "step": by_id.get(change.step_id),
+            "label": review.change_label(change),
+            "old": review.change_value(change, change.old),
+            "new": review.change_value(change, change.new),
+        }
+        for change in changes
+    ]
     return render(
         request,
         "orders/process.html",
@@ -345,6 +369,8 @@ def process(request):
             "steps": steps,
             "diagram": state_diagram({s.code: s for s in steps}),
             "return_steps": list(ReturnStep.objects.all()),
+            "history": history,
+            "history_total": changes[0].total if changes else 0,
         },
     )
 

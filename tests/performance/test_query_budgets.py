@@ -51,8 +51,9 @@ BUDGETS = {
     "sales_dashboard?partial=1": 13,
     "sales_dashboard[idle]": 4,
     "sales_dashboard[hx]": 13,
-    # The escalated closing requests (finance's panel): one query for their list.
-    "manager_dashboard": 11,
+    # The escalated closing requests (finance's panel): one query for their list; the
+    # late survey follow-ups (feedback's panel): one; the manager's action items: one.
+    "manager_dashboard": 12,
     "manager_dashboard?partial=1": 11,
     "manager_dashboard[idle]": 4,
     "manager_dashboard[hx]": 11,
@@ -71,8 +72,8 @@ BUDGETS = {
     "order_detail[placed]": 20,
     "order_edit": 13,
     "order_document": 4,
-    # The return steps' clocks: one query.
-    "process": 8,
+    # The return steps' clocks: one query; the process changes (latest 50 and count): one.
+    "process": 9,
     # warehouse
     # The returned parcels to receive and to inspect (feedback's panel): one query.
     "warehouse:dashboard": 15,
@@ -89,8 +90,9 @@ BUDGETS = {
     "warehouse:packing_slip": 9,
     "warehouse:labels": 9,
     # logistics
-    # The returns' carrier pickups to book (feedback's panel): one query.
-    "logistics:dashboard": 12,
+    # The returns' carrier pickups to book and the survey follow-ups (feedback's panels):
+    # one query each; the user's review action items: one.
+    "logistics:dashboard": 13,
     "logistics:dashboard?partial=1": 12,
     "logistics:dashboard[idle]": 4,
     "logistics:dashboard[hx]": 12,
@@ -122,6 +124,17 @@ BUDGETS = {
     "finance:invoice_document": 4,
     "finance:export_ledger": 4,
     "finance:export_closed": 4,
+    # The process review (orders/review, orders/meeting_views.py). The pack: the
+    # session's 3, the period's figures per section (steps, hand-offs, rework, scores,
+    # process changes, open action items), each one grouped query.
+    "review_pack": 28,
+    "review_pack_pdf": 28,
+    "review_pack_csv": 28,
+    "review_meetings": 6,
+    "new_review_meeting": 3,
+    "review_meeting": 6,
+    # Step 8: the survey analysis (feedback/analysis.py).
+    "feedback:survey_analysis": 13,
     # the health probe (orders.views.healthz, anonymous)
     "healthz": 0,
 }
@@ -162,6 +175,8 @@ POST_ONLY = {
     "feedback:refuse_return",
     "feedback:settle_return",
     "feedback:book_pickup",
+    "feedback:resolve_survey_follow_up",
+    "update_action",
     "finance:payment",
     "finance:refund",
     "finance:charge",
@@ -190,6 +205,8 @@ PUBLIC_ELSEWHERE = {
     "feedback:request_return",
     "feedback:public_return_label",
     "feedback:send_back",
+    "feedback:survey",
+    "feedback:survey_opt_out",
     "logistics:webhook",
 }
 
@@ -287,6 +304,37 @@ def _inspect_return(world):
             request.pk, by=world.users[Role.WAREHOUSE], quantities={line.pk: 1}, note="ok"
         )
     return reverse("feedback:inspect_return", args=[request.pk])
+
+
+def _review_meeting(world):
+    """A meeting with an open action item for the Sales user (made once)."""
+    from datetime import timedelta
+
+    from orders.models import ActionItem, ReviewMeeting
+
+    meeting = ReviewMeeting.objects.order_by("pk").first()
+    if meeting is None:
+        today = timezone.localdate()
+        meeting = ReviewMeeting.objects.create(
+            held_on=today,
+            departments=[Role.SALES, Role.WAREHOUSE],
+            period_start=today - timedelta(days=30),
+            period_end=today - timedelta(days=1),
+            findings="Confirmations wait too long on Mondays.",
+            recorded_by=world.users[Role.MANAGER],
+        )
+        ActionItem.objects.create(
+            meeting=meeting,
+            title="Call back before noon",
+            owner=world.users[Role.SALES],
+            due_on=today + timedelta(days=7),
+        )
+    return reverse("review_meeting", args=[meeting.pk])
+
+
+def _review_meetings(world):
+    _review_meeting(world)
+    return reverse("review_meetings")
 
 
 def _closing_document(world):
@@ -450,6 +498,18 @@ CASES = [
         "finance:export_closed",
         Role.FINANCE,
         _export("finance:export_closed"),
+    ),
+    Case("review_pack", "review_pack", Role.MANAGER, _page("review_pack")),
+    Case("review_pack_pdf", "review_pack_pdf", Role.MANAGER, _page("review_pack_pdf")),
+    Case("review_pack_csv", "review_pack_csv", Role.MANAGER, _page("review_pack_csv")),
+    Case("review_meetings", "review_meetings", Role.MANAGER, _review_meetings),
+    Case("new_review_meeting", "new_review_meeting", Role.MANAGER, _page("new_review_meeting")),
+    Case("review_meeting", "review_meeting", Role.MANAGER, _review_meeting),
+    Case(
+        "feedback:survey_analysis",
+        "feedback:survey_analysis",
+        Role.SALES,
+        _page("feedback:survey_analysis"),
     ),
     Case("healthz", "healthz", None, _page("healthz")),  # the load balancer's probe
 ]
