@@ -325,3 +325,126 @@ def test_finance_pages_with_requests_without_a_salesperson_answer(loaded, client
         reverse("finance:request", args=[orphan.first().order.number]),
     ]
     assert [client.get(page).status_code for page in pages] == [200, 200, 200]
+
+
+# ---------------------------------------------------------------------------
+# The process review's rows: step runs and surveys
+
+# The step whose clock runs in each state, as written in the process definition
+# (PROCESS.md); a state not listed (closed, cancelled) starts no run.
+STEP_OF_STATE = {
+    "placed": "confirmation",
+    "confirmed": "processing",
+    "backordered": "processing",
+    "picked": "shipping",
+    "shipped": "tracking",
+    "delivered": "closing",
+}
+
+
+@pytest.fixture
+def loaded_review(settings):
+    """300 orders over 20 days, phone orders with their own confirmation target (30
+    minutes, where the step's own is longer)."""
+    from datetime import timedelta
+
+    from orders.models import ProcessStep, StepChannelTarget
+
+    settings.DEBUG = True
+    confirmation = ProcessStep.objects.get(code="confirmation")
+    assert confirmation.target > timedelta(minutes=30)
+    StepChannelTarget.objects.update_or_create(
+        step=confirmation, channel="phone", defaults={"target": timedelta(minutes=30)}
+    )
+    return load(orders_count=300, days=20, seed=11, require_bench_name=False, log=lambda _: None)
+
+
+def test_step_runs_are_what_the_app_writes_when_an_order_leaves_a_state(loaded_review):
+    """Each order's runs, recomputed from its timeline by record_step_run's rule: two
+    transitions in a row, the state left and its step, the step's owner, the second
+    event's actor, whole seconds between them, the channel's target, breached when
+    the time reached it."""
+    from itertools import pairwise
+
+    from orders.models import ProcessStep, StepRun
+
+    steps = {step.code: step for step in ProcessStep.objects.all()}
+    expected_total = 0
+    for order in Order.objects.all():
+        transitions = list(order.events.filter(kind="transition").order_by("created_at", "pk"))
+        expected = []
+        for before, event in pairwise(transitions):
+            code = STEP_OF_STATE.get(before.to_status)
+            if code is None:
+                continue
+            step = steps[code]
+            if code == "confirmation" and order.channel == "phone":
+                target = 1800
+            else:
+                target = int(step.target.total_seconds()) if step.target else None
+            seconds = int((event.created_at - before.created_at).total_seconds())
+            expected.append(
+                (code, before.to_status, event.to_status, order.channel, step.role,
+                 event.actor_id, before.created_at, event.created_at, seconds, target,
+                 target is not None and seconds >= target)
+            )  # fmt: skip
+        got = [
+            (r.step, r.status, r.to_status, r.channel, r.role, r.by_id, r.started_at,
+             r.ended_at, r.seconds, r.target_seconds, r.breached)
+            for r in StepRun.objects.filter(order=order).order_by("started_at")
+        ]  # fmt: skip
+        assert got == expected, order.number
+        expected_total += len(expected)
+    assert loaded_review["orders_steprun"] == StepRun.objects.count() == expected_total
+    # Every kind of run is there: each step, a wait for stock, a cancellation, and
+    # phone confirmations judged against their own 30 minutes.
+    assert set(StepRun.objects.values_list("step", flat=True)) == {
+        "confirmation", "processing", "shipping", "tracking", "closing"
+    }  # fmt: skip
+    assert StepRun.objects.filter(status="backordered", to_status="confirmed").exists()
+    assert StepRun.objects.filter(to_status="cancelled").exists()
+    phone = StepRun.objects.filter(step="confirmation", channel="phone")
+    assert phone.exists() and set(phone.values_list("target_seconds", flat=True)) == {1800}
+    assert phone.filter(breached=True).exists()
+
+
+def test_surveys_only_for_received_orders_with_their_answers(loaded_review):
+    """A survey three days (the settings' default) after each of about 60 % of the
+    receipts, valid 21 days; answered ones have a score and one answer per question
+    (the problem question only after a problem case), unanswered ones none."""
+    from datetime import timedelta
+
+    from feedback.models import ProblemCase, Receipt, Survey, SurveyAnswer
+
+    surveys = list(Survey.objects.select_related("order", "question_set"))
+    now = timezone.now()
+    assert surveys
+    assert not Survey.objects.filter(order__receipt__isnull=True).exists()
+    receipts = {r.order_id: r for r in Receipt.objects.all()}
+    due = [r for r in receipts.values() if r.confirmed_at + timedelta(days=3) <= now]
+    assert 0.35 * len(due) <= len(surveys) <= 0.85 * len(due)
+    answered = [s for s in surveys if s.answered_at]
+    assert 0 < len(answered) < len(surveys)
+    always = {"confirmed_as_agreed", "packaging", "arrived_on_time"}
+    for survey in surveys:
+        receipt = receipts[survey.order_id]
+        assert survey.sent_at == receipt.confirmed_at + timedelta(days=3) <= now
+        assert survey.expires_at == survey.sent_at + timedelta(days=21)
+        assert survey.question_set.version == 1 and survey.question_set.active
+        case = ProblemCase.objects.filter(order_id=survey.order_id).first()
+        assert survey.had_problem == bool(case and case.opened_at <= survey.sent_at)
+        shipment = survey.order.shipments.select_related("carrier").order_by("pk").first()
+        assert survey.carrier == shipment.carrier.name
+        codes = set(
+            SurveyAnswer.objects.filter(survey=survey).values_list("question__code", flat=True)
+        )
+        if survey.answered_at is None:
+            assert survey.score is None and survey.recommend is None and not codes
+            continue
+        assert survey.sent_at < survey.answered_at <= now
+        assert 1 <= survey.score <= 5 and 0 <= survey.recommend <= 10
+        assert codes == (always | {"problem_handled"} if survey.had_problem else always)
+        if survey.score <= 2:
+            assert survey.comment
+    # Scores lean to the good side.
+    assert sum(s.score >= 4 for s in answered) > len(answered) / 2

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from . import ddl, feedback, finance, logistics, orders, plan, sales, warehouse
 from .context import Context, Service
+from .review import insert_review
 from .sql import Runner, create_functions
 
 # The order-related tables: emptied by --reset, filled by the builders. Configuration
@@ -59,6 +60,9 @@ LOADED_MODELS = [
     ("finance", "ClosingRequest"),
     ("finance", "ClosingDocument"),
     ("finance", "ChecklistOverride"),
+    ("orders", "StepRun"),
+    ("feedback", "Survey"),
+    ("feedback", "SurveyAnswer"),
 ]
 STAFF = ["sales", "warehouse", "checker", "logistics", "finance", "manager"]
 
@@ -174,6 +178,7 @@ def _build(run, ctx: Context) -> None:
     feedback.insert_feedback(run, ctx)
     finance.plan_finance(run, ctx)
     finance.insert_finance(run, ctx)
+    insert_review(run, ctx)
 
 
 def _reset(run) -> None:
