@@ -17,7 +17,7 @@ NAVIGATION = [
     ("feedback:survey_analysis", _("Surveys"), (Role.SALES,)),
     ("order_list", _("Orders"), ()),
     ("process", _("Process"), ()),
-    ("review_pack", _("Review"), ()),
+    ("review_pack", _("Process review"), ()),
 ]
 
 
