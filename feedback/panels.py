@@ -7,7 +7,7 @@ from django.utils import timezone
 from orders.models import Order, ProcessStep, Status, StepCode
 from orders.roles import Role, has_role
 
-from . import returns, selectors, surveys
+from . import returns, selectors
 from .forms import (
     ApproveReturnForm,
     PhoneReceiptForm,
@@ -248,7 +248,7 @@ def survey_follow_ups_for(role):
     """A dashboard panel: the role's open survey follow-ups, most urgent first."""
 
     def panel(request, order):
-        items = list(surveys.open_follow_ups(role, limit=10))
+        items = list(selectors.open_survey_follow_ups(role, limit=10))
         context = {"follow_ups": items, "now": timezone.now(), "role": role}
         return render_to_string("feedback/_survey_follow_ups.html", context, request=request)
 
@@ -258,7 +258,7 @@ def survey_follow_ups_for(role):
 
 def escalated_survey_follow_ups(request, order):
     """On the managers' overview: survey follow-ups that are late."""
-    items = list(surveys.escalated_follow_ups(limit=10))
+    items = list(selectors.escalated_survey_follow_ups(limit=10))
     if not items:
         return ""
     context = {"follow_ups": items, "now": timezone.now(), "escalated": True}

@@ -37,6 +37,7 @@ from .models import (
     ReturnOutcome,
     ReturnRequest,
     ReturnStatus,
+    SurveyFollowUp,
 )
 
 # Without a target time on the receipt step, receipt counts as confirmed after this.
@@ -368,3 +369,25 @@ def pickups_to_book(limit=25) -> list[ReturnRequest]:
     for row in rows:
         row.late = row.pickup_date <= today
     return rows
+
+
+# ---------------------------------------------------------------------------
+# Survey follow-ups
+
+
+def open_survey_follow_ups(role: str, *, limit=10):
+    """A role's open survey follow-ups, the most urgent first (its dashboard)."""
+    return (
+        SurveyFollowUp.objects.filter(role=role, resolved_at__isnull=True)
+        .select_related("order", "survey", "assignee")
+        .order_by("due_at")[:limit]
+    )
+
+
+def escalated_survey_follow_ups(*, limit=10):
+    """Escalated survey follow-ups still open (the managers' overview)."""
+    return (
+        SurveyFollowUp.objects.filter(resolved_at__isnull=True, escalated_at__isnull=False)
+        .select_related("order")
+        .order_by("due_at")[:limit]
+    )

@@ -407,21 +407,3 @@ def escalate_follow_ups(now=None) -> int:
                 )
                 escalated += 1
     return escalated
-
-
-def open_follow_ups(role: str, *, limit=10):
-    """A role's open survey follow-ups, the most urgent first (its dashboard)."""
-    return (
-        SurveyFollowUp.objects.filter(role=role, resolved_at__isnull=True)
-        .select_related("order", "survey", "assignee")
-        .order_by("due_at")[:limit]
-    )
-
-
-def escalated_follow_ups(*, limit=10):
-    """Escalated survey follow-ups still open (the managers' overview)."""
-    return (
-        SurveyFollowUp.objects.filter(resolved_at__isnull=True, escalated_at__isnull=False)
-        .select_related("order")
-        .order_by("due_at")[:limit]
-    )
